@@ -1003,12 +1003,20 @@ static ssm_status ssm__hatt_validate(const ssm_hsa_attention_params *p, int cont
    A call splits its independent work items (channels, heads, rows) into at most T contiguous
    ranges, one per worker. Every item is computed by the same code in the same order whatever
    range it falls in, so results are bit-identical for any T. Each worker gets its own scratch:
-   a bounded stack buffer when the kernel's per-worker need fits, else a slice of the workspace. */
+   a bounded stack buffer when the kernel's per-worker need fits, else a slice of the workspace.
+   A kernel may also ask for scratch shared by all workers (e.g. SSD's chunk-end states, written
+   in one parallel phase and read in the next); it always lives in the workspace. */
+
+typedef struct ssm__scratch {
+    size_t shared;       /* bytes shared by all workers of the call */
+    size_t per_worker;   /* bytes for each worker */
+} ssm__scratch;
 
 typedef struct ssm__run {
     int threads;
     ssm_parallel_for_fn parallel_for;
     void *pool;
+    char *shared;        /* 64-byte aligned shared scratch, NULL when none was asked for */
     char *ws;            /* 64-byte aligned; worker i uses ws + i * ws_stride; NULL: stack scratch */
     size_t ws_stride;
     void *owned;         /* workspace this call allocated */
@@ -1035,12 +1043,16 @@ static int ssm__threads(const ssm_exec *ex) {
 
 static size_t ssm__round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-/* Workspace bytes for a per-worker need: 0 when the stack serves, else T slices + alignment. */
-static size_t ssm__workspace_bytes(size_t need, int threads) {
-    if (need <= SSM__STACK_BYTES) return 0;
+static int ssm__on_stack(ssm__scratch need) { return need.per_worker <= SSM__STACK_BYTES; }
+
+/* Workspace bytes: the shared part, plus T per-worker slices unless the stack serves them, plus
+   alignment slack; 0 when nothing is needed; (size_t)-1 when the size overflows. */
+static size_t ssm__workspace_bytes(ssm__scratch need, int threads) {
+    size_t shared = ssm__round64(need.shared), slice = ssm__on_stack(need) ? 0 : ssm__round64(need.per_worker);
     if (threads < 1) threads = 1;
-    if (ssm__round64(need) > ((size_t)-1 - 64) / (size_t)threads) return (size_t)-1;
-    return ssm__round64(need) * (size_t)threads + 64;
+    if (shared == 0 && slice == 0) return 0;
+    if (need.shared > (size_t)-1 / 2 || (slice && slice > ((size_t)-1 / 2) / (size_t)threads)) return (size_t)-1;
+    return shared + slice * (size_t)threads + 64;
 }
 
 static void ssm__split_task(void *vs, int64_t i) {
@@ -1076,11 +1088,13 @@ static void ssm__parallel(const ssm__run *run, int64_t n, ssm__range_fn fn, void
     }
 }
 
-static ssm_status ssm__run_begin(ssm__run *run, const ssm_exec *ex, size_t need) {
+static ssm_status ssm__run_begin(ssm__run *run, const ssm_exec *ex, ssm__scratch need) {
     size_t bytes;
+    char *base;
     run->threads = ssm__threads(ex);
     run->parallel_for = ex ? ex->parallel_for : NULL;
     run->pool = ex ? ex->pool : NULL;
+    run->shared = NULL;
     run->ws = NULL;
     run->ws_stride = 0;
     run->owned = NULL;
@@ -1089,14 +1103,18 @@ static ssm_status ssm__run_begin(ssm__run *run, const ssm_exec *ex, size_t need)
     if (bytes == (size_t)-1) return SSM_ERR_NOMEM;
     if (ex && ex->workspace) {
         if (ex->workspace_size < bytes) return SSM_ERR_ARG;
-        run->ws = (char *)ex->workspace;
+        base = (char *)ex->workspace;
     } else {
         run->owned = SSM_MALLOC(bytes);
         if (!run->owned) return SSM_ERR_NOMEM;
-        run->ws = (char *)run->owned;
+        base = (char *)run->owned;
     }
-    run->ws = (char *)(((uintptr_t)run->ws + 63) & ~(uintptr_t)63);
-    run->ws_stride = ssm__round64(need);
+    base = (char *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
+    if (need.shared) run->shared = base;
+    if (!ssm__on_stack(need)) {
+        run->ws = base + ssm__round64(need.shared);
+        run->ws_stride = ssm__round64(need.per_worker);
+    }
     return SSM_OK;
 }
 
@@ -1132,8 +1150,11 @@ typedef struct ssm__scan_ctx {
     int64_t per_group;  /* channels per group */
 } ssm__scan_ctx;
 
-static size_t ssm__scalar_scan_scratch(const ssm_selective_scan_params *p) {
-    return sizeof(float) * (size_t)(2 * p->N + 2 * p->N * SSM__TILE + 4 * SSM__TILE);
+static ssm__scratch ssm__scalar_scan_scratch(const ssm_selective_scan_params *p) {
+    ssm__scratch s;
+    s.shared = 0;
+    s.per_worker = sizeof(float) * (size_t)(2 * p->N + 2 * p->N * SSM__TILE + 4 * SSM__TILE);
+    return s;
 }
 
 static void ssm__scalar_scan_channel(const ssm__scan_ctx *c, int64_t b, int64_t d, int64_t row, int64_t t0,
@@ -1240,8 +1261,11 @@ typedef struct ssm__step_ctx {
     int tied;
 } ssm__step_ctx;
 
-static size_t ssm__scalar_step_scratch(const ssm_state_update_params *p) {
-    return sizeof(float) * (size_t)(2 * p->N);
+static ssm__scratch ssm__scalar_step_scratch(const ssm_state_update_params *p) {
+    ssm__scratch s;
+    s.shared = 0;
+    s.per_worker = sizeof(float) * (size_t)(2 * p->N);
+    return s;
 }
 
 static float ssm__step_dt(const ssm__step_ctx *c, int64_t b, int64_t h, int64_t p_) {
@@ -1496,13 +1520,13 @@ typedef struct ssm__backend {
     ssm_status (*conv1d)(const ssm_conv1d_params *, const ssm__run *);
     ssm_status (*hsa_select)(const ssm_hsa_select_params *, const ssm__run *);
     ssm_status (*hsa_attention)(const ssm_hsa_attention_params *, const ssm__run *);
-    /* per-worker scratch bytes; NULL: none */
-    size_t (*selective_scan_scratch)(const ssm_selective_scan_params *);
-    size_t (*state_update_scratch)(const ssm_state_update_params *);
-    size_t (*ssd_scratch)(const ssm_ssd_params *);
-    size_t (*conv1d_scratch)(const ssm_conv1d_params *);
-    size_t (*hsa_select_scratch)(const ssm_hsa_select_params *);
-    size_t (*hsa_attention_scratch)(const ssm_hsa_attention_params *);
+    /* scratch a call needs; NULL: none */
+    ssm__scratch (*selective_scan_scratch)(const ssm_selective_scan_params *);
+    ssm__scratch (*state_update_scratch)(const ssm_state_update_params *);
+    ssm__scratch (*ssd_scratch)(const ssm_ssd_params *);
+    ssm__scratch (*conv1d_scratch)(const ssm_conv1d_params *);
+    ssm__scratch (*hsa_select_scratch)(const ssm_hsa_select_params *);
+    ssm__scratch (*hsa_attention_scratch)(const ssm_hsa_attention_params *);
 } ssm__backend;
 
 #define SSM__ALL_DTYPES ((1u << SSM_F32) | (1u << SSM_F16) | (1u << SSM_BF16))
@@ -1597,18 +1621,26 @@ SSM_API const char *ssm_backend_name(void) { return ssm_isa_name(ssm__current_is
    (largest need over the backends that could run it), and the call itself: validate, pick the
    backend, set up threads and scratch, run. */
 
+static ssm__scratch ssm__no_scratch(void) {
+    ssm__scratch s;
+    s.shared = 0;
+    s.per_worker = 0;
+    return s;
+}
+
 #define SSM__DEFINE_OP(name, opid, params_t, validate)                                               \
     SSM_API ssm_status ssm_##name##_validate(const params_t *p) { return validate(p, 1); }          \
     SSM_API size_t ssm_##name##_workspace_size(const params_t *p, int n_threads) {                  \
-        size_t need = 0, s;                                                                          \
-        int i;                                                                                       \
+        size_t most = 0, bytes;                                                                      \
+        int i, threads = n_threads > 0 ? n_threads : ssm__threads(NULL);                              \
         if (validate(p, 0) != SSM_OK) return 0;                                                      \
         for (i = SSM_ISA_SCALAR; i < SSM_ISA_COUNT; ++i) {                                          \
             const ssm__backend *be = ssm__backend_of((ssm_isa)i);                                    \
             if (!ssm__implements(be, opid, p->dtype) || !be->name##_scratch) continue;               \
-            if ((s = be->name##_scratch(p)) > need) need = s;                                        \
+            bytes = ssm__workspace_bytes(be->name##_scratch(p), threads);                            \
+            if (bytes > most) most = bytes;                                                          \
         }                                                                                            \
-        return ssm__workspace_bytes(need, n_threads > 0 ? n_threads : ssm__threads(NULL));          \
+        return most;                                                                                 \
     }                                                                                                \
     SSM_API ssm_status ssm_##name(const params_t *p, const ssm_exec *ex) {                          \
         ssm__run run;                                                                                \
@@ -1616,7 +1648,7 @@ SSM_API const char *ssm_backend_name(void) { return ssm_isa_name(ssm__current_is
         const ssm__backend *be;                                                                      \
         if ((st = validate(p, 1)) != SSM_OK) return st;                                              \
         if (!(be = ssm__backend_for(opid, p->dtype))) return SSM_ERR_UNSUPPORTED;                    \
-        st = ssm__run_begin(&run, ex, be->name##_scratch ? be->name##_scratch(p) : 0);               \
+        st = ssm__run_begin(&run, ex, be->name##_scratch ? be->name##_scratch(p) : ssm__no_scratch()); \
         if (st != SSM_OK) return st;                                                                 \
         st = be->name(p, &run);                                                                      \
         ssm__run_end(&run);                                                                          \
