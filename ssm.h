@@ -903,7 +903,7 @@ static ssm_status ssm__conv_operands(const ssm_conv1d_params *p, ssm__operands *
     SSM__IN(o, p->x, a, SSM__REQUIRED, 3, B, D, L, 0);
     SSM__IN(o, p->weight, 4, SSM__REQUIRED, 2, D, W, 0, 0);
     SSM__IN(o, p->bias, 4, 0, 1, D, 0, 0, 0);
-    SSM__IN(o, p->state0, 4, 0, 3, R, D, W - 1, 0);
+    SSM__IN(o, p->state0, 4, p->state_index.data ? SSM__REQUIRED : 0, 3, R, D, W - 1, 0);  /* the cache */
     SSM__IN(o, p->state_index, 4, 0, 1, ssm__conv_seqs(p), 0, 0, 0);
     SSM__IN(o, p->cu_seqlens, 8, 0, 1, varlen ? p->nseq + 1 : 0, 0, 0, 0);
     SSM__OUT(o, p->out, a, SSM__REQUIRED, 3, B, D, L, 0);
