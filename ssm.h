@@ -62,6 +62,8 @@
      SSM_FORCE_ISA        compile-time backend choice: SSM_ISA_SCALAR, SSM_ISA_AVX512, ...;
                           the environment and ssm_set_isa() cannot override it
      SSM_NO_OPENMP        never use OpenMP even when compiled with -fopenmp
+     SSM_NO_AVX512        leave the AVX-512 backend out even when ssm_avx512.h is beside ssm.h
+     SSM_NO_NEON          leave the NEON backend out even when ssm_neon.h is beside ssm.h
      SSM_STACK_FLOATS     floats of per-call stack scratch a kernel may use (default 4096)
      SSM_MALLOC/SSM_FREE  allocator for the workspace a call makes when none is passed
                           (default malloc/free)
@@ -1537,6 +1539,21 @@ static const ssm__backend ssm__scalar_backend = {
     ssm__scalar_selective_scan, ssm__scalar_state_update, NULL, ssm__scalar_conv1d, NULL, NULL,
     ssm__scalar_scan_scratch, ssm__scalar_step_scratch, NULL, NULL, NULL, NULL,
 };
+
+/* ISA backends live in their own headers beside this one and are compiled in when present
+   (SSM_NO_AVX512 / SSM_NO_NEON leave them out). Each defines SSM__<ISA>_BACKEND, the name of
+   its ssm__backend table; its code uses function-level target attributes, so the rest of the
+   build stays baseline and the binary runs on CPUs without the ISA. */
+#if SSM__X86_64 && !defined(SSM_NO_AVX512) && defined(__has_include)
+#if __has_include("ssm_avx512.h")
+#include "ssm_avx512.h"
+#endif
+#endif
+#if SSM__AARCH64 && !defined(SSM_NO_NEON) && defined(__has_include)
+#if __has_include("ssm_neon.h")
+#include "ssm_neon.h"
+#endif
+#endif
 
 /* The compiled-in backend of an ISA, if this CPU can run it. */
 static const ssm__backend *ssm__backend_of(ssm_isa isa) {
