@@ -260,30 +260,38 @@ typedef struct ssm_hsa_attention_params {
 /* ---------------------------------------------------------------- ops: entry points */
 
 /* Each op: validate(p) checks everything the call checks (host memory: index and cu_seqlens
-   contents included) and returns the status the call would; workspace_size(p, threads) is the
-   scratch the call needs for that many threads (0: none). */
+   contents included) and returns the status the call would; validate_args(p) checks everything
+   that needs no tensor contents (shapes, NULLs, strides, overflow, aliasing, scalar values), so
+   device launchers share it; workspace_size(p, threads) is the scratch the call needs for that
+   many threads (0: none). */
 SSM_API ssm_status ssm_selective_scan(const ssm_selective_scan_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_selective_scan_validate(const ssm_selective_scan_params *p);
+SSM_API ssm_status ssm_selective_scan_validate_args(const ssm_selective_scan_params *p);
 SSM_API size_t ssm_selective_scan_workspace_size(const ssm_selective_scan_params *p, int n_threads);
 
 SSM_API ssm_status ssm_state_update(const ssm_state_update_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_state_update_validate(const ssm_state_update_params *p);
+SSM_API ssm_status ssm_state_update_validate_args(const ssm_state_update_params *p);
 SSM_API size_t ssm_state_update_workspace_size(const ssm_state_update_params *p, int n_threads);
 
 SSM_API ssm_status ssm_ssd(const ssm_ssd_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_ssd_validate(const ssm_ssd_params *p);
+SSM_API ssm_status ssm_ssd_validate_args(const ssm_ssd_params *p);
 SSM_API size_t ssm_ssd_workspace_size(const ssm_ssd_params *p, int n_threads);
 
 SSM_API ssm_status ssm_conv1d(const ssm_conv1d_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_conv1d_validate(const ssm_conv1d_params *p);
+SSM_API ssm_status ssm_conv1d_validate_args(const ssm_conv1d_params *p);
 SSM_API size_t ssm_conv1d_workspace_size(const ssm_conv1d_params *p, int n_threads);
 
 SSM_API ssm_status ssm_hsa_select(const ssm_hsa_select_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_hsa_select_validate(const ssm_hsa_select_params *p);
+SSM_API ssm_status ssm_hsa_select_validate_args(const ssm_hsa_select_params *p);
 SSM_API size_t ssm_hsa_select_workspace_size(const ssm_hsa_select_params *p, int n_threads);
 
 SSM_API ssm_status ssm_hsa_attention(const ssm_hsa_attention_params *p, const ssm_exec *ex);
 SSM_API ssm_status ssm_hsa_attention_validate(const ssm_hsa_attention_params *p);
+SSM_API ssm_status ssm_hsa_attention_validate_args(const ssm_hsa_attention_params *p);
 SSM_API size_t ssm_hsa_attention_workspace_size(const ssm_hsa_attention_params *p, int n_threads);
 
 /* ---------------------------------------------------------------- backends and capabilities */
@@ -1647,6 +1655,7 @@ static ssm__scratch ssm__no_scratch(void) {
 
 #define SSM__DEFINE_OP(name, opid, params_t, validate)                                               \
     SSM_API ssm_status ssm_##name##_validate(const params_t *p) { return validate(p, 1); }          \
+    SSM_API ssm_status ssm_##name##_validate_args(const params_t *p) { return validate(p, 0); }     \
     SSM_API size_t ssm_##name##_workspace_size(const params_t *p, int n_threads) {                  \
         size_t most = 0, bytes;                                                                      \
         int i, threads = n_threads > 0 ? n_threads : ssm__threads(NULL);                              \
