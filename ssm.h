@@ -883,6 +883,7 @@ static ssm_status ssm__ssd_validate(const ssm_ssd_params *p, int contents) {
     if ((st = ssm__ssd_operands(p, &o)) != SSM_OK) return st;
     if ((st = ssm__check_operands(&o)) != SSM_OK) return st;
     if ((st = ssm__check_dt_limits(p->dt_limit, p->dt_min, p->dt_max)) != SSM_OK) return st;
+    if (p->dt_limit && p->dt_max < 0.0f) return SSM_ERR_ARG;  /* dt' >= 0 always: empty range */
     if (!contents) return SSM_OK;
     {
         ssm__view A = ssm__opview(&o, SSM__SD_A);
