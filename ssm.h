@@ -1442,6 +1442,606 @@ static ssm_status ssm__scalar_conv1d(const ssm_conv1d_params *p, const ssm__run 
     return SSM_OK;
 }
 
+/* ---------------------------------------------------------------- scratch sizes
+
+   Sizes are computed in size_t with saturation: a shape whose scratch cannot be addressed asks
+   for SIZE_MAX bytes, which the workspace code turns into SSM_ERR_NOMEM instead of wrapping. */
+
+static size_t ssm__sat_mul(size_t a, size_t b) { return (a != 0 && b > (size_t)-1 / a) ? (size_t)-1 : a * b; }
+static size_t ssm__sat_add(size_t a, size_t b) { return b > (size_t)-1 - a ? (size_t)-1 : a + b; }
+static size_t ssm__sz(int64_t v) { return v > 0 ? (size_t)v : 0; }
+
+/* y[0..n) += a * x[0..n): the inner loop of every GEMM-shaped loop nest below. Written in
+   blocks of 8 through a local array so that -O2 (GCC's very-cheap vectoriser: known trip
+   count, no alias checks) vectorises it too, not only -O3. Same arithmetic either way. */
+static inline void ssm__axpy(float *y, float a, const float *x, int64_t n) {
+    int64_t k = 0;
+    int u;
+    for (; k + 8 <= n; k += 8) {
+        float t[8];
+        for (u = 0; u < 8; ++u) t[u] = y[k + u] + a * x[k + u];
+        for (u = 0; u < 8; ++u) y[k + u] = t[u];
+    }
+    for (; k < n; ++k) y[k] += a * x[k];
+}
+
+/* ---------------------------------------------------------------- ssd (SPEC §3)
+
+   The chunked state-space-duality algorithm. Each sequence is cut into chunks of Q tokens from
+   its own start, so a chunk never spans two sequences (cu_seqlens starts may fall anywhere) and
+   the last chunk of a sequence may be shorter. One work item is one (sequence, head): it walks
+   the sequence's chunks in order, carrying the state S (kept transposed, N x P) from chunk to
+   chunk, and does per chunk of q tokens four GEMM-shaped loops on f32 tiles:
+
+     CB  = C Bᵀ                              q x q, lower triangle      (1)
+     Y   = (CB ∘ decay(t, j) ∘ dt'_j) X      q x P, j <= t              (2)
+     Y  += (e_t C) S                         q x P, e_t = decay(start, t)   (5)
+     S   = e_end S + (B ∘ w)ᵀ X              N x P, w_j = decay(j, end) dt'_j   (3, 4)
+
+   then out = (Y + Dskip x) silu(z). Every innermost loop runs over a contiguous row (P, or
+   tokens of B transposed), which is what a compiler vectorises and what the SIMD and GPU
+   backends block further. CB depends only on the group: with several heads per group a first
+   parallel phase computes it once per (chunk, group) into shared scratch (B·L·G·min(Q, L)
+   floats) and the heads read it; with one head per group the item computes it itself.
+
+   Decays: cumulative sums of dt'A within the chunk are kept in double and every segment is a
+   double difference, rounded once and clamped to <= 0 before exp, so a factor never exceeds 1
+   and a large dt' among small ones leaves the small segments exact (SPEC §3). Masks select
+   (only j <= t is visited), so a NaN reaches only later tokens of its own sequence and head. */
+
+typedef struct ssm__ssd_ctx {
+    const ssm_ssd_params *p;
+    ssm__view x, dt, A, Bm, Cm, Dskip, z, dtbias, h0, cu;
+    ssm__mview out, hlast;
+    int64_t G, per_group, Q, Qe, nseq;  /* Qe = min(Q, L): the longest chunk */
+    float dt_lo, dt_hi;
+    float *cb;                          /* shared C Bᵀ, NULL: each item computes its own */
+    const int64_t *chunks;              /* (b, t0, q) per chunk, for the C Bᵀ phase */
+} ssm__ssd_ctx;
+
+/* Per-worker tiles, carved out of one scratch block (doubles first, for alignment). */
+typedef struct ssm__ssd_tiles {
+    double *cum;              /* Qe: cumulative dt'A within the chunk */
+    float *S;                 /* N x P: state, transposed */
+    float *C;                 /* Qe x N */
+    float *BT;                /* N x Qe: B transposed */
+    float *X, *Y;             /* Qe x P */
+    float *dtp, *w;           /* Qe: dt', dt' times decay to the chunk end */
+    float *row;               /* max(N, P): one row on its way in or out */
+    float *dskip;             /* P */
+    float *cb;                /* Qe x Qe, only when C Bᵀ is not shared */
+} ssm__ssd_tiles;
+
+static int64_t ssm__ssd_qe(const ssm_ssd_params *p) { return ssm__min64(ssm__ssd_chunk(p), p->L > 0 ? p->L : 1); }
+static int64_t ssm__ssd_seqs(const ssm_ssd_params *p) { return p->cu_seqlens.data ? p->nseq : p->B; }
+static int ssm__ssd_shares_cb(const ssm_ssd_params *p) {
+    return p->H / ssm__or1(p->G) > 1 && p->B > 0 && p->L > 0;
+}
+/* Chunks in the whole call, at most: Σ ceil(len/Q) <= L/Q + nseq whatever cu_seqlens holds. */
+static int64_t ssm__ssd_max_chunks(const ssm_ssd_params *p) {
+    const int64_t Q = ssm__ssd_chunk(p), per_row = p->L / Q + 1;
+    return p->cu_seqlens.data ? per_row + p->nseq : p->B * per_row;
+}
+
+static size_t ssm__ssd_tile_floats(const ssm_ssd_params *p) {
+    const size_t Qe = ssm__sz(ssm__ssd_qe(p)), N = ssm__sz(p->N), P = ssm__sz(p->P);
+    size_t n = ssm__sat_mul(2, Qe);                                 /* cum */
+    n = ssm__sat_add(n, ssm__sat_mul(N, P));                        /* S */
+    n = ssm__sat_add(n, ssm__sat_mul(2, ssm__sat_mul(Qe, N)));      /* C, BT */
+    n = ssm__sat_add(n, ssm__sat_mul(2, ssm__sat_mul(Qe, P)));      /* X, Y */
+    n = ssm__sat_add(n, ssm__sat_mul(2, Qe));                       /* dtp, w */
+    n = ssm__sat_add(n, (N > P ? N : P) + P);                       /* row, dskip */
+    if (!ssm__ssd_shares_cb(p)) n = ssm__sat_add(n, ssm__sat_mul(Qe, Qe));
+    return n;
+}
+
+static ssm__scratch ssm__scalar_ssd_scratch(const ssm_ssd_params *p) {
+    ssm__scratch s;
+    s.per_worker = ssm__sat_mul(sizeof(float), ssm__ssd_tile_floats(p));
+    s.shared = 0;
+    if (ssm__ssd_shares_cb(p)) {
+        const size_t rows = ssm__sat_mul(ssm__sz(p->B), ssm__sz(p->L));
+        const size_t cb = ssm__sat_mul(ssm__sat_mul(rows, ssm__sz(ssm__ssd_qe(p))), ssm__sz(ssm__or1(p->G)));
+        const size_t table = ssm__sat_mul(3 * sizeof(int64_t), ssm__sz(ssm__ssd_max_chunks(p)));
+        s.shared = ssm__sat_add(ssm__round64(table), ssm__sat_mul(sizeof(float), cb));
+    }
+    return s;
+}
+
+static ssm__ssd_tiles ssm__ssd_carve(const ssm__ssd_ctx *c, void *scratch) {
+    const int64_t Qe = c->Qe, N = c->p->N, P = c->p->P;
+    ssm__ssd_tiles w;
+    float *f;
+    w.cum = (double *)scratch;
+    f = (float *)(w.cum + Qe);
+    w.S = f; f += N * P;
+    w.C = f; f += Qe * N;
+    w.BT = f; f += N * Qe;
+    w.X = f; f += Qe * P;
+    w.Y = f; f += Qe * P;
+    w.dtp = f; f += Qe;
+    w.w = f; f += Qe;
+    w.row = f; f += N > P ? N : P;
+    w.dskip = f; f += P;
+    w.cb = c->cb ? NULL : f;
+    return w;
+}
+
+/* The chunk of C (q x N) and B transposed (N x q, row stride Qe) of group g from token t0. */
+static void ssm__ssd_load_bc(const ssm__ssd_ctx *c, const ssm__ssd_tiles *w, int64_t b, int64_t g, int64_t t0,
+                             int64_t q) {
+    const ssm_ssd_params *p = c->p;
+    const int64_t N = p->N, Qe = c->Qe;
+    int64_t i, n;
+    for (i = 0; i < q; ++i) {
+        const int64_t t = t0 + i;
+        ssm__load_f32(w->C + i * N, c->Cm.data, p->dtype, b * c->Cm.st[0] + t * c->Cm.st[1] + g * c->Cm.st[2],
+                      c->Cm.st[3], N);
+        ssm__load_f32(w->row, c->Bm.data, p->dtype, b * c->Bm.st[0] + t * c->Bm.st[1] + g * c->Bm.st[2],
+                      c->Bm.st[3], N);
+        for (n = 0; n < N; ++n) w->BT[n * Qe + i] = w->row[n];
+    }
+}
+
+/* (1) cb[i][j] = <C_i, B_j> for j <= i (row stride ld). */
+static void ssm__ssd_cb(const float *C, const float *BT, int64_t q, int64_t N, int64_t ld, float *cb) {
+    int64_t i, j, n;
+    for (i = 0; i < q; ++i) {
+        float *r = cb + i * ld;
+        for (j = 0; j <= i; ++j) r[j] = 0.0f;
+        for (n = 0; n < N; ++n) ssm__axpy(r, C[i * N + n], BT + n * ld, i + 1);
+    }
+}
+
+/* Where the shared C Bᵀ of the chunk of row b starting at t0 (q tokens) keeps group g: the
+   chunk's own token rows, so chunks never overlap whatever their lengths. */
+static float *ssm__ssd_cb_at(const ssm__ssd_ctx *c, int64_t b, int64_t g, int64_t t0, int64_t q) {
+    return c->cb + ((b * c->p->L + t0) * c->G + g * q) * c->Qe;
+}
+
+static void ssm__scalar_ssd_cb_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__ssd_ctx *c = (const ssm__ssd_ctx *)vc;
+    ssm__ssd_tiles w = ssm__ssd_carve(c, scratch);
+    int64_t i;
+    for (i = begin; i < end; ++i) {
+        const int64_t *ch = c->chunks + 3 * (i / c->G), g = i % c->G;
+        ssm__ssd_load_bc(c, &w, ch[0], g, ch[1], ch[2]);
+        ssm__ssd_cb(w.C, w.BT, ch[2], c->p->N, c->Qe, ssm__ssd_cb_at(c, ch[0], g, ch[1], ch[2]));
+    }
+}
+
+/* NaN passes: exp(NaN) is NaN, and a NaN segment must not be clamped to 0 (factor 1). */
+static inline float ssm__decay(double seg) { return expf(seg > 0.0 ? 0.0f : (float)seg); }
+
+/* One chunk of q tokens starting at t0 of row b, head h; w->S holds the state entering it and
+   receives the state leaving it. state_zero: S is known to be 0 (skips (5)). */
+static void ssm__ssd_chunk_step(const ssm__ssd_ctx *c, const ssm__ssd_tiles *w, int64_t b, int64_t h, int64_t t0,
+                                int64_t q, int state_zero) {
+    const ssm_ssd_params *p = c->p;
+    const ssm_dtype dt_ = p->dtype;
+    const int64_t N = p->N, P = p->P, Qe = c->Qe, g = h / c->per_group;
+    const double a = (double)((const float *)c->A.data)[h * c->A.st[0]];
+    const float bias = ssm__param(c->dtbias, h * c->dtbias.st[0], 0.0f);
+    const float *cb;
+    double cum = 0.0;
+    int64_t i, j, n, k;
+
+    ssm__load_f32(w->dtp, c->dt.data, dt_, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], q);
+    for (i = 0; i < q; ++i) {
+        float v = w->dtp[i] + bias;
+        if (p->dt_softplus) v = ssm__softplus(v);
+        w->dtp[i] = ssm__clamp(v, c->dt_lo, c->dt_hi);
+        cum += (double)w->dtp[i] * a;
+        w->cum[i] = cum;
+    }
+    for (i = 0; i < q; ++i)
+        ssm__load_f32(w->X + i * P, c->x.data, dt_, b * c->x.st[0] + (t0 + i) * c->x.st[1] + h * c->x.st[2],
+                      c->x.st[3], P);
+    ssm__ssd_load_bc(c, w, b, g, t0, q);
+    if (c->cb) {
+        cb = ssm__ssd_cb_at(c, b, g, t0, q);
+    } else {
+        ssm__ssd_cb(w->C, w->BT, q, N, Qe, w->cb);
+        cb = w->cb;
+    }
+
+    /* (2) intra-chunk: Y[t] = sum_{j<=t} cb[t][j] decay(j..t) dt'_j X[j] */
+    for (i = 0; i < q; ++i) {
+        float *y = w->Y + i * P;
+        for (k = 0; k < P; ++k) y[k] = 0.0f;
+        for (j = 0; j <= i; ++j) {
+            const float coef = cb[i * Qe + j] * ssm__decay(w->cum[i] - w->cum[j]) * w->dtp[j];
+            ssm__axpy(y, coef, w->X + j * P, P);
+        }
+    }
+    /* (5) the state entering the chunk, decayed to each token: Y[t] += e_t C_t S */
+    if (!state_zero) {
+        for (i = 0; i < q; ++i) {
+            const float e = ssm__decay(w->cum[i]);
+            float *y = w->Y + i * P;
+            for (n = 0; n < N; ++n) ssm__axpy(y, e * w->C[i * N + n], w->S + n * P, P);
+        }
+    }
+    /* out = (Y + Dskip x) * silu(z), rounded once */
+    for (i = 0; i < q; ++i) {
+        const int64_t t = t0 + i;
+        float *y = w->Y + i * P;
+        const float *x = w->X + i * P;
+        for (k = 0; k < P; ++k) y[k] += w->dskip[k] * x[k];
+        if (c->z.data) {
+            ssm__load_f32(w->row, c->z.data, dt_, b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2], c->z.st[3], P);
+            for (k = 0; k < P; ++k) y[k] *= ssm__silu(w->row[k]);
+        }
+        ssm__store_f32(c->out.data, dt_, b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2], c->out.st[3], y, P);
+    }
+    /* (3, 4) the state leaving the chunk: S = e_end S + sum_j (B_j decay(j..end) dt'_j) X_j */
+    {
+        const double last = w->cum[q - 1];
+        const float e_end = ssm__decay(last);
+        for (j = 0; j < q; ++j) w->w[j] = ssm__decay(last - w->cum[j]) * w->dtp[j];
+        for (n = 0; n < N; ++n) {
+            float *s = w->S + n * P;
+            const float *bt = w->BT + n * Qe;
+            if (state_zero) {
+                for (k = 0; k < P; ++k) s[k] = 0.0f;
+            } else {
+                for (k = 0; k < P; ++k) s[k] *= e_end;
+            }
+            for (j = 0; j < q; ++j) ssm__axpy(s, bt[j] * w->w[j], w->X + j * P, P);
+        }
+    }
+}
+
+/* One sequence (row b, tokens [t0, t1), state row s) of head h. */
+static void ssm__ssd_sequence(const ssm__ssd_ctx *c, const ssm__ssd_tiles *w, int64_t b, int64_t s, int64_t h,
+                              int64_t t0, int64_t t1) {
+    const ssm_ssd_params *p = c->p;
+    const int64_t N = p->N, P = p->P;
+    int state_zero = c->h0.data == NULL;
+    int64_t n, k, ts, q;
+    for (k = 0; k < P; ++k) w->dskip[k] = ssm__param(c->Dskip, h * c->Dskip.st[0] + k * c->Dskip.st[1], 0.0f);
+    for (n = 0; n < N; ++n)
+        for (k = 0; k < P; ++k)
+            w->S[n * P + k] =
+                ssm__param(c->h0, s * c->h0.st[0] + h * c->h0.st[1] + k * c->h0.st[2] + n * c->h0.st[3], 0.0f);
+    for (ts = t0; ts < t1; ts += q) {  /* steps by q, not Q: ts + Q may overflow for a huge Q */
+        q = ssm__min64(c->Q, t1 - ts);
+        ssm__ssd_chunk_step(c, w, b, h, ts, q, state_zero);
+        state_zero = 0;
+    }
+    if (c->hlast.data)  /* written after h0 was read: h_last may alias h0 */
+        for (n = 0; n < N; ++n)
+            for (k = 0; k < P; ++k)
+                ((float *)c->hlast.data)[s * c->hlast.st[0] + h * c->hlast.st[1] + k * c->hlast.st[2] +
+                                         n * c->hlast.st[3]] = w->S[n * P + k];
+}
+
+static void ssm__scalar_ssd_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__ssd_ctx *c = (const ssm__ssd_ctx *)vc;
+    const ssm_ssd_params *p = c->p;
+    ssm__ssd_tiles w = ssm__ssd_carve(c, scratch);
+    int64_t i, t;
+    for (i = begin; i < end; ++i) {
+        const int64_t s = i / p->H, h = i % p->H;
+        if (!c->cu.data) {
+            ssm__ssd_sequence(c, &w, s, s, h, 0, p->L);
+        } else if (s < c->nseq) {
+            ssm__ssd_sequence(c, &w, 0, s, h, ssm__cu(c->cu, s), ssm__cu(c->cu, s + 1));
+        } else {  /* tokens past the last sequence are padding: written as 0 */
+            for (t = ssm__cu(c->cu, c->nseq); t < p->L; ++t)
+                ssm__store_zeros(c->out.data, p->dtype, t * c->out.st[1] + h * c->out.st[2], c->out.st[3], p->P);
+        }
+    }
+}
+
+/* The (b, t0, q) list of every chunk, for the C Bᵀ phase; returns how many. */
+static int64_t ssm__ssd_list_chunks(const ssm__ssd_ctx *c, int64_t *list) {
+    const ssm_ssd_params *p = c->p;
+    int64_t s, t, q, n = 0;
+    for (s = 0; s < c->nseq; ++s) {
+        const int64_t b = c->cu.data ? 0 : s;
+        const int64_t t0 = c->cu.data ? ssm__cu(c->cu, s) : 0, t1 = c->cu.data ? ssm__cu(c->cu, s + 1) : p->L;
+        for (t = t0; t < t1; t += q) {
+            q = ssm__min64(c->Q, t1 - t);
+            list[3 * n] = b;
+            list[3 * n + 1] = t;
+            list[3 * n + 2] = q;
+            ++n;
+        }
+    }
+    return n;
+}
+
+static ssm_status ssm__scalar_ssd(const ssm_ssd_params *p, const ssm__run *run) {
+    ssm__operands o;
+    ssm__ssd_ctx c;
+    ssm__ssd_operands(p, &o);
+    c.p = p;
+    c.x = ssm__opview(&o, SSM__SD_X);
+    c.dt = ssm__opview(&o, SSM__SD_DT);
+    c.A = ssm__opview(&o, SSM__SD_A);
+    c.Bm = ssm__opview(&o, SSM__SD_B);
+    c.Cm = ssm__opview(&o, SSM__SD_C);
+    c.Dskip = ssm__opview(&o, SSM__SD_DSKIP);
+    c.z = ssm__opview(&o, SSM__SD_Z);
+    c.dtbias = ssm__opview(&o, SSM__SD_DTBIAS);
+    c.h0 = ssm__opview(&o, SSM__SD_H0);
+    c.cu = ssm__opview(&o, SSM__SD_CU);
+    c.out = ssm__opmview(&o, SSM__SD_OUT);
+    c.hlast = ssm__opmview(&o, SSM__SD_HLAST);
+    c.G = ssm__or1(p->G);
+    c.per_group = p->H / c.G;
+    c.Q = ssm__ssd_chunk(p);
+    c.Qe = ssm__ssd_qe(p);
+    c.nseq = ssm__ssd_seqs(p);
+    /* dt' >= 0 always (every decay <= 1); the upper limit only when the caller set one */
+    c.dt_lo = p->dt_limit && p->dt_min > 0.0f ? p->dt_min : 0.0f;
+    c.dt_hi = p->dt_limit ? p->dt_max : INFINITY;
+    c.cb = NULL;
+    c.chunks = NULL;
+    if (ssm__ssd_shares_cb(p)) {  /* phase 1: C Bᵀ once per (chunk, group) */
+        int64_t *list = (int64_t *)(void *)run->shared;
+        const int64_t n_chunks = ssm__ssd_list_chunks(&c, list);
+        c.chunks = list;
+        c.cb = (float *)(void *)(run->shared + ssm__round64(3 * sizeof(int64_t) * (size_t)ssm__ssd_max_chunks(p)));
+        ssm__parallel(run, n_chunks * c.G, ssm__scalar_ssd_cb_range, &c);
+    }
+    /* phase 2: every (sequence, head), plus one item per head for varlen padding */
+    ssm__parallel(run, (c.nseq + (c.cu.data ? 1 : 0)) * p->H, ssm__scalar_ssd_range, &c);
+    return SSM_OK;
+}
+
+/* ---------------------------------------------------------------- hsa_select (SPEC §5)
+
+   One work item is one (batch, query token, retrieval head). The eligible chunks are always a
+   prefix [0, n_eligible) of the chunk list, so the scores are one small GEMV over it; the top-k
+   is kept in a binary heap whose root is the worst chunk kept (O(C log K)), and the chosen
+   chunks are then emitted by scanning a mark array downwards, which is the required order. */
+
+typedef struct ssm__hsel_ctx {
+    const ssm_hsa_select_params *p;
+    ssm__view qr, lmk;
+    ssm__mview idx, w;
+    int64_t kmax;  /* min(K, C) */
+} ssm__hsel_ctx;
+
+static int64_t ssm__hsel_kmax(const ssm_hsa_select_params *p) { return ssm__min64(p->K, p->C); }
+
+static ssm__scratch ssm__scalar_hsa_select_scratch(const ssm_hsa_select_params *p) {
+    ssm__scratch s;
+    const size_t R = ssm__sz(p->R), C = ssm__sz(p->C);
+    size_t bytes = ssm__sat_mul(sizeof(int64_t), ssm__sz(ssm__hsel_kmax(p)));          /* heap */
+    bytes = ssm__sat_add(bytes, ssm__sat_mul(sizeof(float), ssm__sat_add(2 * R, C))); /* qr, lmk row, scores */
+    bytes = ssm__sat_add(bytes, C);                                                   /* marks */
+    s.shared = 0;
+    s.per_worker = bytes;
+    return s;
+}
+
+static inline float ssm__softplus15(float x) { return x > 15.0f ? x : log1pf(expf(x)); }
+
+/* Whether chunk a (score ra) ranks before chunk b: larger score, ties to the larger index,
+   NaN last (NaNs among themselves by index). */
+static int ssm__hsel_before(float ra, int64_t a, float rb, int64_t b) {
+    const int na = ra != ra, nb = rb != rb;
+    if (na || nb) return na != nb ? nb : a > b;
+    if (ra != rb) return ra > rb;
+    return a > b;
+}
+
+/* Restores the heap (root = the chunk ranked last) below position i. */
+static void ssm__hsel_sift(int64_t *heap, int64_t n, int64_t i, const float *r) {
+    for (;;) {
+        int64_t l = 2 * i + 1, worst = i, x;
+        if (l < n && ssm__hsel_before(r[heap[worst]], heap[worst], r[heap[l]], heap[l])) worst = l;
+        if (l + 1 < n && ssm__hsel_before(r[heap[worst]], heap[worst], r[heap[l + 1]], heap[l + 1])) worst = l + 1;
+        if (worst == i) return;
+        x = heap[i]; heap[i] = heap[worst]; heap[worst] = x;
+        i = worst;
+    }
+}
+
+/* Chunks c with (c+1)*S <= pos (window: <= pos - window + S), written without overflow. */
+static int64_t ssm__hsel_eligible(const ssm_hsa_select_params *p, int64_t pos) {
+    int64_t n;
+    if (p->window) n = pos >= p->window ? (pos - p->window) / p->S + 1 : 0;
+    else n = pos / p->S;
+    return ssm__min64(n, p->C);
+}
+
+static void ssm__scalar_hsa_select_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__hsel_ctx *c = (const ssm__hsel_ctx *)vc;
+    const ssm_hsa_select_params *p = c->p;
+    const int64_t R = p->R, K = p->K;
+    const float inv_sqrt_r = 1.0f / sqrtf((float)R);
+    int64_t *heap = (int64_t *)scratch;
+    float *q = (float *)(heap + c->kmax), *lrow = q + R, *r = lrow + R;
+    unsigned char *mark = (unsigned char *)(r + p->C);
+    int32_t *idx = (int32_t *)c->idx.data;
+    float *wout = (float *)c->w.data;
+    int64_t it, ch, i, e;
+    for (it = begin; it < end; ++it) {
+        const int64_t b = it / (p->Lq * p->HR), t = (it / p->HR) % p->Lq, h = it % p->HR;
+        const int64_t n_el = ssm__hsel_eligible(p, p->q_offset + t), k = ssm__min64(K, n_el);
+        const int64_t io = b * c->idx.st[0] + t * c->idx.st[1] + h * c->idx.st[2];
+        const int64_t wo = b * c->w.st[0] + t * c->w.st[1] + h * c->w.st[2];
+        int64_t n_heap = 0, slot = 0;
+        ssm__load_f32(q, c->qr.data, p->dtype, b * c->qr.st[0] + t * c->qr.st[1] + h * c->qr.st[2], c->qr.st[3], R);
+        for (ch = 0; ch < n_el; ++ch) {
+            float dot = 0.0f;
+            ssm__load_f32(lrow, c->lmk.data, p->dtype, b * c->lmk.st[0] + ch * c->lmk.st[1] + h * c->lmk.st[2],
+                          c->lmk.st[3], R);
+            for (e = 0; e < R; ++e) dot += q[e] * lrow[e];
+            r[ch] = dot * inv_sqrt_r;
+            mark[ch] = k == n_el;  /* everything eligible is chosen when it fits */
+        }
+        if (k < n_el) {
+            for (ch = 0; ch < n_el; ++ch) {
+                if (n_heap < k) {  /* fill, then heapify once */
+                    heap[n_heap++] = ch;
+                    if (n_heap == k)
+                        for (i = k / 2 - 1; i >= 0; --i) ssm__hsel_sift(heap, k, i, r);
+                } else if (ssm__hsel_before(r[ch], ch, r[heap[0]], heap[0])) {
+                    heap[0] = ch;
+                    ssm__hsel_sift(heap, k, 0, r);
+                }
+            }
+            for (i = 0; i < k; ++i) mark[heap[i]] = 1;
+        }
+        /* slots: chosen chunks, most recent first; weights from their scores */
+        {
+            double broken = 0.0, sum = 0.0;
+            float m = -INFINITY;
+            for (ch = n_el - 1; ch >= 0; --ch) {
+                if (!mark[ch]) continue;
+                idx[io + slot * c->idx.st[3]] = (int32_t)ch;
+                if (p->mode == SSM_HSA_SOFTMAX) {
+                    m = r[ch] > m ? r[ch] : m;
+                } else {
+                    broken += (double)ssm__softplus15(r[ch]);
+                    wout[wo + slot * c->w.st[3]] = (float)exp((double)r[ch] - broken);
+                }
+                ++slot;
+            }
+            if (p->mode == SSM_HSA_SOFTMAX) {
+                for (i = 0; i < slot; ++i) sum += exp((double)r[idx[io + i * c->idx.st[3]]] - (double)m);
+                for (i = 0; i < slot; ++i)
+                    wout[wo + i * c->w.st[3]] = (float)(exp((double)r[idx[io + i * c->idx.st[3]]] - (double)m) / sum);
+            }
+        }
+        for (i = slot; i < K; ++i) {
+            idx[io + i * c->idx.st[3]] = -1;
+            wout[wo + i * c->w.st[3]] = 0.0f;
+        }
+    }
+}
+
+static ssm_status ssm__scalar_hsa_select(const ssm_hsa_select_params *p, const ssm__run *run) {
+    ssm__operands o;
+    ssm__hsel_ctx c;
+    ssm__hsel_operands(p, &o);
+    c.p = p;
+    c.qr = ssm__opview(&o, SSM__HS_QR);
+    c.lmk = ssm__opview(&o, SSM__HS_LMK);
+    c.idx = ssm__opmview(&o, SSM__HS_IDX);
+    c.w = ssm__opmview(&o, SSM__HS_W);
+    c.kmax = ssm__hsel_kmax(p);
+    ssm__parallel(run, p->B * p->Lq * p->HR, ssm__scalar_hsa_select_range, &c);
+    return SSM_OK;
+}
+
+/* ---------------------------------------------------------------- hsa_attention (SPEC §5)
+
+   One work item is one (batch, query token, KV head) with its G = HQ/HK query heads together,
+   so each selected chunk's K and V are converted once and serve all G heads: per slot, the
+   scores are a (G x E) (E x S) product against K transposed, a softmax per row, and a
+   (G x S) (S x Ev) product into the accumulator, every inner loop over a contiguous row.
+   With sm_n > 0 the extra denominator term is an implicit logit 0, so the running maximum
+   starts at 0 and neither exp can overflow. */
+
+typedef struct ssm__hatt_ctx {
+    const ssm_hsa_attention_params *p;
+    ssm__view q, k, v, idx, w;
+    ssm__mview o, lse;
+    int64_t G, Ev;
+    float scale;
+} ssm__hatt_ctx;
+
+static ssm__scratch ssm__scalar_hsa_attention_scratch(const ssm_hsa_attention_params *p) {
+    ssm__scratch s;
+    const size_t G = ssm__sz(p->HQ / p->HK), E = ssm__sz(p->E), Ev = ssm__sz(ssm__hatt_ev(p)), S = ssm__sz(p->S);
+    size_t n = ssm__sat_mul(G, ssm__sat_add(ssm__sat_add(E, Ev), S));  /* q, acc, scores */
+    n = ssm__sat_add(n, ssm__sat_mul(S, ssm__sat_add(E, Ev)));          /* K transposed, V */
+    n = ssm__sat_add(n, E > Ev ? E : Ev);                               /* row */
+    s.shared = 0;
+    s.per_worker = ssm__sat_mul(sizeof(float), n);
+    return s;
+}
+
+static void ssm__scalar_hsa_attention_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__hatt_ctx *c = (const ssm__hatt_ctx *)vc;
+    const ssm_hsa_attention_params *p = c->p;
+    const int64_t G = c->G, E = p->E, Ev = c->Ev, S = p->S, K = p->K;
+    float *q = (float *)scratch, *acc = q + G * E, *sc = acc + G * Ev, *KT = sc + G * S, *V = KT + E * S;
+    float *row = V + S * Ev;
+    int64_t it, gi, i, j, e;
+    for (it = begin; it < end; ++it) {
+        const int64_t b = it / (p->Lq * p->HK), t = (it / p->HK) % p->Lq, h = it % p->HK;
+        for (gi = 0; gi < G; ++gi) {
+            const int64_t hq = h * G + gi;
+            ssm__load_f32(q + gi * E, c->q.data, p->dtype, b * c->q.st[0] + t * c->q.st[1] + hq * c->q.st[2],
+                          c->q.st[3], E);
+            for (e = 0; e < E; ++e) q[gi * E + e] *= c->scale;
+            for (e = 0; e < Ev; ++e) acc[gi * Ev + e] = 0.0f;
+        }
+        for (i = 0; i < K; ++i) {
+            const int64_t ch = ((const int32_t *)c->idx.data)[b * c->idx.st[0] + t * c->idx.st[1] + h * c->idx.st[2] +
+                                                             i * c->idx.st[3]];
+            const float wi = ((const float *)c->w.data)[b * c->w.st[0] + t * c->w.st[1] + h * c->w.st[2] +
+                                                        i * c->w.st[3]];
+            if (ch < 0) {
+                if (c->lse.data)
+                    for (gi = 0; gi < G; ++gi)
+                        ((float *)c->lse.data)[b * c->lse.st[0] + t * c->lse.st[1] + (h * G + gi) * c->lse.st[2] +
+                                               i * c->lse.st[3]] = -INFINITY;
+                continue;
+            }
+            for (j = 0; j < S; ++j) {
+                const int64_t tk = ch * S + j;
+                ssm__load_f32(row, c->k.data, p->dtype, b * c->k.st[0] + tk * c->k.st[1] + h * c->k.st[2],
+                              c->k.st[3], E);
+                for (e = 0; e < E; ++e) KT[e * S + j] = row[e];
+                ssm__load_f32(V + j * Ev, c->v.data, p->dtype, b * c->v.st[0] + tk * c->v.st[1] + h * c->v.st[2],
+                              c->v.st[3], Ev);
+            }
+            for (gi = 0; gi < G; ++gi) {
+                float *s = sc + gi * S, *a = acc + gi * Ev, m, l = 0.0f;
+                for (j = 0; j < S; ++j) s[j] = 0.0f;
+                for (e = 0; e < E; ++e) ssm__axpy(s, q[gi * E + e], KT + e * S, S);
+                m = s[0];
+                for (j = 1; j < S; ++j) m = s[j] > m ? s[j] : m;
+                if (p->sm_n > 0.0f) {  /* the sm_n term is a logit 0: max(m, 0), NaN kept */
+                    if (m < 0.0f) m = 0.0f;
+                    l = p->sm_n * expf(-m);
+                }
+                for (j = 0; j < S; ++j) {
+                    s[j] = expf(s[j] - m);
+                    l += s[j];
+                }
+                {
+                    const float f = wi / l;
+                    for (j = 0; j < S; ++j) ssm__axpy(a, s[j] * f, V + j * Ev, Ev);
+                }
+                if (c->lse.data)
+                    ((float *)c->lse.data)[b * c->lse.st[0] + t * c->lse.st[1] + (h * G + gi) * c->lse.st[2] +
+                                           i * c->lse.st[3]] = m + logf(l);
+            }
+        }
+        for (gi = 0; gi < G; ++gi)
+            ssm__store_f32(c->o.data, p->dtype, b * c->o.st[0] + t * c->o.st[1] + (h * G + gi) * c->o.st[2],
+                           c->o.st[3], acc + gi * Ev, Ev);
+    }
+}
+
+static ssm_status ssm__scalar_hsa_attention(const ssm_hsa_attention_params *p, const ssm__run *run) {
+    ssm__operands o;
+    ssm__hatt_ctx c;
+    ssm__hatt_operands(p, &o);
+    c.p = p;
+    c.q = ssm__opview(&o, SSM__HA_Q);
+    c.k = ssm__opview(&o, SSM__HA_K);
+    c.v = ssm__opview(&o, SSM__HA_V);
+    c.idx = ssm__opview(&o, SSM__HA_IDX);
+    c.w = ssm__opview(&o, SSM__HA_W);
+    c.o = ssm__opmview(&o, SSM__HA_O);
+    c.lse = ssm__opmview(&o, SSM__HA_LSE);
+    c.G = p->HQ / p->HK;
+    c.Ev = ssm__hatt_ev(p);
+    c.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)p->E);
+    ssm__parallel(run, p->B * p->Lq * p->HK, ssm__scalar_hsa_attention_range, &c);
+    return SSM_OK;
+}
+
 /* ================================================================ CPU features and dispatch
 
    The one place that looks at the CPU (cpuid + xgetbv on x86-64, the compile target on AArch64)
@@ -1544,9 +2144,11 @@ typedef struct ssm__backend {
 
 static const ssm__backend ssm__scalar_backend = {
     SSM_ISA_SCALAR,
-    {SSM__ALL_DTYPES, SSM__ALL_DTYPES, 0, SSM__ALL_DTYPES, 0, 0},
-    ssm__scalar_selective_scan, ssm__scalar_state_update, NULL, ssm__scalar_conv1d, NULL, NULL,
-    ssm__scalar_scan_scratch, ssm__scalar_step_scratch, NULL, NULL, NULL, NULL,
+    {SSM__ALL_DTYPES, SSM__ALL_DTYPES, SSM__ALL_DTYPES, SSM__ALL_DTYPES, SSM__ALL_DTYPES, SSM__ALL_DTYPES},
+    ssm__scalar_selective_scan, ssm__scalar_state_update, ssm__scalar_ssd, ssm__scalar_conv1d,
+    ssm__scalar_hsa_select, ssm__scalar_hsa_attention,
+    ssm__scalar_scan_scratch, ssm__scalar_step_scratch, ssm__scalar_ssd_scratch, NULL,
+    ssm__scalar_hsa_select_scratch, ssm__scalar_hsa_attention_scratch,
 };
 
 /* ISA backends live in their own headers beside this one and are compiled in when present
