@@ -652,7 +652,7 @@ static int ssm__extent_overflows(const ssm__operand *x) {
         if (reach > INT64_MAX - part) return 1;
         reach += part;
     }
-    return ssm__mul_overflows(reach + 1, (int64_t)x->elem, &part);
+    return reach == INT64_MAX || ssm__mul_overflows(reach + 1, (int64_t)x->elem, &part);
 }
 
 static int ssm__same_strides(const ssm__operand *a, const ssm__operand *b) {
@@ -777,6 +777,7 @@ static ssm_status ssm__scan_operands(const ssm_selective_scan_params *p, ssm__op
     int varlen = p->cu_seqlens.data != NULL;
     if (B < 0 || L < 0 || D < 1 || N < 1 || G < 1 || D % G != 0) return SSM_ERR_SHAPE;
     if (varlen && (B != 1 || p->nseq < 0)) return SSM_ERR_SHAPE;
+    if (varlen && p->nseq == INT64_MAX) return SSM_ERR_OVERFLOW;  /* nseq + 1 offsets */
     if (!ssm__dtype_ok(p->dtype)) return SSM_ERR_UNSUPPORTED;
     R = varlen ? p->nseq : B;
     o->n = 0;
@@ -857,6 +858,7 @@ static ssm_status ssm__ssd_operands(const ssm_ssd_params *p, ssm__operands *o) {
     if (B < 0 || L < 0 || H < 1 || P < 1 || N < 1 || G < 1 || H % G != 0 || ssm__ssd_chunk(p) < 1)
         return SSM_ERR_SHAPE;
     if (varlen && (B != 1 || p->nseq < 0)) return SSM_ERR_SHAPE;
+    if (varlen && p->nseq == INT64_MAX) return SSM_ERR_OVERFLOW;  /* nseq + 1 offsets */
     if (!ssm__dtype_ok(p->dtype)) return SSM_ERR_UNSUPPORTED;
     R = varlen ? p->nseq : B;
     o->n = 0;
@@ -909,6 +911,7 @@ static ssm_status ssm__conv_operands(const ssm_conv1d_params *p, ssm__operands *
     int varlen = p->cu_seqlens.data != NULL;
     if (B < 0 || L < 0 || D < 1 || W < 1 || W > 8 || p->Ns < 0) return SSM_ERR_SHAPE;
     if (varlen && (B != 1 || p->nseq < 0)) return SSM_ERR_SHAPE;
+    if (varlen && p->nseq == INT64_MAX) return SSM_ERR_OVERFLOW;  /* nseq + 1 offsets */
     if (!ssm__dtype_ok(p->dtype)) return SSM_ERR_UNSUPPORTED;
     o->n = 0;
     SSM__IN(o, p->x, a, SSM__REQUIRED, 3, B, D, L, 0);
