@@ -85,7 +85,11 @@
 
 #ifndef SSM_API
 #ifdef SSM_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SSM_API static __attribute__((unused)) /* a private copy: unused functions are fine */
+#else
 #define SSM_API static
+#endif
 #else
 #define SSM_API extern
 #endif

@@ -1,0 +1,167 @@
+# ssm.h — build, test, install. The library itself is the header; this file builds the test
+# and benchmark programs around it. Everything built lands in build/ (build/sanitize for the
+# sanitizer build).
+#
+#   make test            every test leg this machine can run; SKIPPED: lines for the others;
+#                        ends with one "N passed, M failed, K skipped" line over all legs
+#   make sanitize        the same suite built with ASan + UBSan (= make test SANITIZE=1)
+#   make golden          the conformance runner on GOLDEN="DIR ..." (default tests/golden)
+#   make golden-refresh  copy ../shared/golden (cases and FORMAT.md) into tests/golden
+#   make install         headers and ssm.pc under PREFIX (default /usr/local); DESTDIR honoured
+#   make bench           the benchmark suite
+#   make clean           remove build/
+
+# Make's own defaults for CC (cc) and CXX (g++) apply; override on the command line.
+PREFIX  ?= /usr/local
+GOLDEN  ?= tests/golden
+
+# Warnings are errors everywhere; the harness is plain C11 (POSIX for directory listing).
+WARN    := -Wall -Wextra -Werror
+CSTD    := -std=c11
+OPT     := -O2 -g
+
+# The headers a user installs, and the CPU headers the compile leg builds (ssm.h first).
+HEADERS_ALL     := $(strip ssm.h $(wildcard ssm_avx512.h ssm_neon.h ssm_cuda.cuh ssm_hip.h))
+HEADERS_COMPILE := $(strip ssm.h $(wildcard ssm_avx512.h ssm_neon.h))
+VERSION := $(shell sed -n 's/^\#define SSM_VERSION_STRING "\(.*\)"/\1/p' ssm.h)
+
+# OpenMP when the compiler has it: the kernels then run threaded, as users will run them.
+OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
+
+ifeq ($(SANITIZE),1)
+BUILD    := build/sanitize
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      := -O1 -g
+else
+BUILD    := build
+SANFLAGS :=
+endif
+
+NOT_SANITIZED := not a sanitizer leg; make test runs it
+
+CFLAGS_ALL  := $(CSTD) $(WARN) $(OPT) $(OPENMP) $(SANFLAGS) -I. $(CFLAGS)
+LDLIBS_ALL  := $(OPENMP) $(SANFLAGS) $(LDFLAGS) -lm
+# Each make keeps its leg logs and scratch files in its own directory (others may be testing
+# the same tree at the same time); the logs end up in $(BUILD)/logs.
+LOGS        := $(BUILD)/logs.$(shell echo $$PPID)
+SCRATCH     := $(LOGS)/scratch
+
+# ---------------------------------------------------------------- objects and programs
+
+# Shared by every test and benchmark program: the implementation, the float64 reference,
+# the SPEC §7 checker and the golden loader.
+HARNESS := $(BUILD)/ssm_impl.o $(BUILD)/ssm_ref.o $(BUILD)/check.o $(BUILD)/golden.o
+
+define compile
+@mkdir -p $(@D)
+$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+endef
+
+$(BUILD)/%.o: tests/%.c $(BUILD)/flags
+	$(compile)
+$(BUILD)/ssm_ref.o: reference/ssm_ref.c $(BUILD)/flags
+	$(compile)
+# ssm.h's implementation pulls in the ISA headers beside it; one that appears after an earlier
+# build is not in that build's dependency file yet.
+$(BUILD)/ssm_impl.o: $(HEADERS_COMPILE)
+
+# The compile command, rewritten only when it changes: objects depend on it, so building with
+# other CFLAGS (or another CC) rebuilds them.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL)' > $@
+FORCE:
+
+# Every tests/test_NAME.c is a program linked with the harness.
+$(BUILD)/test_%: $(BUILD)/test_%.o $(HARNESS)
+	$(CC) $^ $(LDLIBS_ALL) -o $@
+
+-include $(wildcard $(BUILD)/*.d)
+
+# ---------------------------------------------------------------- test legs
+
+# $(call leg,NAME,COMMAND): runs one leg, shows its output and keeps it, with the exit status,
+# in $(LOGS) for tests/summarize.sh. Every leg prints "N passed, M failed, K skipped" last.
+define leg
+@echo "== $(1)"; { $(2); echo $$? > $(LOGS)/$(1).status; } 2>&1 | tee $(LOGS)/$(1).log
+endef
+
+# $(call built,PROGRAM): builds PROGRAM, then names it to run. Inside a leg, so that a test
+# that does not compile fails its own leg and the others still run.
+built = $(MAKE) -s --no-print-directory $(1) && $(1)
+
+# $(call skip,NAME,WHY): a leg this machine cannot run; the summary counts it as skipped.
+define skip
+@echo "SKIPPED: $(1) ($(2))" | tee $(LOGS)/$(1).log; echo 0 > $(LOGS)/$(1).status
+endef
+
+# The AArch64 leg: the golden runner cross-built (with OpenMP) and run under qemu with the
+# cross libraries: the scalar backend on another architecture, and NEON once ssm_neon.h exists.
+CROSS_CC   := aarch64-linux-gnu-gcc
+QEMU       := qemu-aarch64
+CROSS_ROOT := /usr/aarch64-linux-gnu
+CROSS_SRCS := tests/ssm_impl.c reference/ssm_ref.c tests/check.c tests/golden.c tests/test_golden.c
+CROSS_BIN  := $(BUILD)/aarch64/test_golden
+CROSS_MISSING := $(if $(SANFLAGS),not run under sanitizers in qemu; make test runs it,$(if $(and $(shell command -v $(CROSS_CC)),$(shell command -v $(QEMU))),,$(CROSS_CC) or $(QEMU) not installed))
+
+$(CROSS_BIN): $(CROSS_SRCS) $(HEADERS_COMPILE) reference/ssm_ref.h tests/check.h tests/golden.h
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(CSTD) $(WARN) $(OPT) -fopenmp -I. $(CROSS_SRCS) -lm -o $@
+
+# Compilers of the compile leg ("cc:c++[:runner]"); pairs not installed are reported skipped.
+COMPILERS := $(CC):$(CXX) $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),,clang:clang++) \
+             $(CROSS_CC):aarch64-linux-gnu-g++:$(QEMU)
+
+# Legs that run only where their files or tools exist. Under SANITIZE=1 only the programs
+# built with the sanitizers run: the compile, install and readme legs build nothing that a
+# sanitizer would look at (and ASan makes compiling ssm.h several times slower).
+LEG_COMPILE  = $(if $(SANFLAGS),$(call skip,compile,$(NOT_SANITIZED)),$(call leg,compile,COMPILERS="$(COMPILERS)" HEADERS="$(HEADERS_COMPILE)" BUILD="$(SCRATCH)" sh tests/compile/run.sh))
+LEG_INSTALL  = $(if $(SANFLAGS),$(call skip,install,$(NOT_SANITIZED)),$(call leg,install,BUILD="$(SCRATCH)" CC="$(CC)" MAKE="$(MAKE)" HEADERS="$(HEADERS_ALL)" sh tests/install_check.sh))
+LEG_README   = $(if $(SANFLAGS),$(call skip,readme,$(NOT_SANITIZED)),$(if $(wildcard tests/readme_example.sh),$(call leg,readme,BUILD_DIR="$(SCRATCH)" CC="$(CC)" bash tests/readme_example.sh),$(call skip,readme,tests/readme_example.sh not written yet)))
+LEG_PROPS    = $(if $(wildcard tests/test_props.c),$(call leg,props,$(call built,$(BUILD)/test_props)),$(call skip,props,tests/test_props.c not written yet))
+LEG_BADINPUT = $(if $(wildcard tests/test_badinput.c),$(call leg,badinput,$(call built,$(BUILD)/test_badinput)),$(call skip,badinput,tests/test_badinput.c not written yet))
+LEG_AARCH64  = $(if $(CROSS_MISSING),$(call skip,golden-aarch64,$(CROSS_MISSING)),$(call leg,golden-aarch64,$(MAKE) -s --no-print-directory $(CROSS_BIN) && $(QEMU) -L $(CROSS_ROOT) $(CROSS_BIN) tests/golden))
+
+# Make keeps the objects between runs (they are not just intermediates of the programs).
+.SECONDARY:
+
+.PHONY: test sanitize golden golden-refresh install bench clean help FORCE
+
+test:
+	@rm -rf $(LOGS) && mkdir -p $(SCRATCH)
+	$(call leg,check,$(call built,$(BUILD)/test_check) tests/golden $(SCRATCH))
+	$(call leg,golden,$(call built,$(BUILD)/test_golden) tests/golden)
+	$(LEG_COMPILE)
+	$(LEG_INSTALL)
+	$(LEG_README)
+	$(LEG_PROPS)
+	$(LEG_BADINPUT)
+	$(LEG_AARCH64)
+	@sh tests/summarize.sh $(LOGS); status=$$?; \
+	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status
+
+sanitize:
+	$(MAKE) test SANITIZE=1
+
+golden: $(BUILD)/test_golden
+	$(BUILD)/test_golden $(GOLDEN)
+
+golden-refresh:
+	install -d tests/golden
+	install -m 644 ../shared/golden/*.ssmg ../shared/golden/FORMAT.md tests/golden/
+
+install:
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(HEADERS_ALL) $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssm.pc
+
+# ---- benchmark suite: placeholder until bench/ lands (one rule, replace it whole) ----
+bench:
+	@echo "make bench: the benchmark suite is not there yet (bench/ is being written)."
+# ---- end of benchmark suite ----
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '1,/^$$/p' Makefile
