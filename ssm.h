@@ -1246,7 +1246,7 @@ static void ssm__scalar_scan_range(void *vc, int64_t begin, int64_t end, void *s
 static ssm_status ssm__scalar_selective_scan(const ssm_selective_scan_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__scan_ctx c;
-    ssm__scan_operands(p, &o);
+    if (ssm__scan_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.u = ssm__opview(&o, SSM__SC_U);
     c.delta = ssm__opview(&o, SSM__SC_DELTA);
@@ -1348,7 +1348,7 @@ static void ssm__scalar_step_range(void *vc, int64_t begin, int64_t end, void *s
 static ssm_status ssm__scalar_state_update(const ssm_state_update_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__step_ctx c;
-    ssm__step_operands(p, &o);
+    if (ssm__step_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.state = ssm__opmview(&o, SSM__SU_STATE);
     c.x = ssm__opview(&o, SSM__SU_X);
@@ -1435,7 +1435,7 @@ static void ssm__scalar_conv_range(void *vc, int64_t begin, int64_t end, void *s
 static ssm_status ssm__scalar_conv1d(const ssm_conv1d_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__conv_ctx c;
-    ssm__conv_operands(p, &o);
+    if (ssm__conv_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.x = ssm__opview(&o, SSM__CV_X);
     c.w = ssm__opview(&o, SSM__CV_W);
@@ -1762,7 +1762,7 @@ static int64_t ssm__ssd_list_chunks(const ssm__ssd_ctx *c, int64_t *list) {
 static ssm_status ssm__scalar_ssd(const ssm_ssd_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__ssd_ctx c;
-    ssm__ssd_operands(p, &o);
+    if (ssm__ssd_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.x = ssm__opview(&o, SSM__SD_X);
     c.dt = ssm__opview(&o, SSM__SD_DT);
@@ -1926,7 +1926,7 @@ static void ssm__scalar_hsa_select_range(void *vc, int64_t begin, int64_t end, v
 static ssm_status ssm__scalar_hsa_select(const ssm_hsa_select_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__hsel_ctx c;
-    ssm__hsel_operands(p, &o);
+    if (ssm__hsel_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.qr = ssm__opview(&o, SSM__HS_QR);
     c.lmk = ssm__opview(&o, SSM__HS_LMK);
@@ -2033,7 +2033,7 @@ static void ssm__scalar_hsa_attention_range(void *vc, int64_t begin, int64_t end
 static ssm_status ssm__scalar_hsa_attention(const ssm_hsa_attention_params *p, const ssm__run *run) {
     ssm__operands o;
     ssm__hatt_ctx c;
-    ssm__hatt_operands(p, &o);
+    if (ssm__hatt_operands(p, &o) != SSM_OK) return SSM_ERR_ARG;  /* validated before: cannot happen */
     c.p = p;
     c.q = ssm__opview(&o, SSM__HA_Q);
     c.k = ssm__opview(&o, SSM__HA_K);
