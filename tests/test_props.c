@@ -512,6 +512,22 @@ static void case_workspace(opcase *c)
         props_report(PROPS_FAIL, "workspace %s: no backend refused a workspace one byte short of the size", c->name);
 }
 
+/* The common tail of every op's case: with the reference's outputs in place, run the case on
+   every backend, then (for the extra cases) the thread-count and workspace checks. */
+static void case_finish(opcase *c, ssm_status ref_status, int extra)
+{
+    if (ref_status != SSM_OK) {
+        props_report(PROPS_FAIL, "%s: the reference refused the case", c->name);
+    } else {
+        case_run(c);
+        if (extra) {
+            case_threads(c);
+            case_workspace(c);
+        }
+    }
+    case_end(c);
+}
+
 /* ================================================================ shared input makers */
 
 enum { MAX_SEQ = 8 };
@@ -722,16 +738,7 @@ static void scan_case(const scan_cfg *cf, ssm_dtype dt)
     memset(&ref, 0, sizeof ref);
     ref.out = oo->ref;
     ref.h_last = oh ? oh->ref : NULL;
-    if (ssm_ref_selective_scan(&p, &ref) != SSM_OK) {
-        props_report(PROPS_FAIL, "%s: the reference refused the case", c.name);
-    } else {
-        case_run(&c);
-        if (cf->extra) {
-            case_threads(&c);
-            case_workspace(&c);
-        }
-    }
-    case_end(&c);
+    case_finish(&c, ssm_ref_selective_scan(&p, &ref), cf->extra);
 }
 
 /* Divisors of n: a random one. */
@@ -1199,16 +1206,7 @@ static void conv_case(const conv_cfg *cf, ssm_dtype dt)
     memset(&ref, 0, sizeof ref);
     ref.out = oo->ref;
     ref.state_last = os ? os->ref : NULL;
-    if (ssm_ref_conv1d(&p, &ref) != SSM_OK) {
-        props_report(PROPS_FAIL, "%s: the reference refused the case", c.name);
-    } else {
-        case_run(&c);
-        if (cf->extra) {
-            case_threads(&c);
-            case_workspace(&c);
-        }
-    }
-    case_end(&c);
+    case_finish(&c, ssm_ref_conv1d(&p, &ref), cf->extra);
 }
 
 static conv_cfg conv_base(props_rng *r, const char *tag, int64_t W)
@@ -1582,16 +1580,7 @@ static void hsel_case(const hsel_cfg *cf, ssm_dtype dt)
     memset(&ref, 0, sizeof ref);
     ref.idx = oi->ref_idx;
     ref.w = ow->ref;
-    if (ssm_ref_hsa_select(&p, &ref) != SSM_OK) {
-        props_report(PROPS_FAIL, "%s: the reference refused the case", c.name);
-    } else {
-        case_run(&c);
-        if (cf->extra) {
-            case_threads(&c);
-            case_workspace(&c);
-        }
-    }
-    case_end(&c);
+    case_finish(&c, ssm_ref_hsa_select(&p, &ref), cf->extra);
 }
 
 /* Queries at positions 0 .. (C+1)*S - 1 by default: from no eligible chunk to all of them. */
@@ -1744,16 +1733,7 @@ static void hatt_case(const hatt_cfg *cf, ssm_dtype dt)
     memset(&ref, 0, sizeof ref);
     ref.o = oo->ref;
     ref.lse = ol_ ? ol_->ref : NULL;
-    if (ssm_ref_hsa_attention(&p, &ref) != SSM_OK) {
-        props_report(PROPS_FAIL, "%s: the reference refused the case", c.name);
-    } else {
-        case_run(&c);
-        if (cf->extra) {
-            case_threads(&c);
-            case_workspace(&c);
-        }
-    }
-    case_end(&c);
+    case_finish(&c, ssm_ref_hsa_attention(&p, &ref), cf->extra);
 }
 
 static hatt_cfg hatt_base(props_rng *r, const char *tag, int64_t ratio)
