@@ -125,6 +125,15 @@ round() {   # tag full|short
         check "$tag $std implementation unit, $label twice" compile $lang "$SRC/tu_impl.c" "$OUT/impl_$lang.o"
         check "$tag $std declarations-only unit, ssm.h twice" compile $lang "$SRC/tu_user.c" "$OUT/user_$lang.o"
     done
+    for h in $with; do
+        for lang in c c++; do
+            std=$(std_name $lang)
+            check "$tag $std $h alone, twice" \
+                compile $lang "$SRC/tu_isa_alone.c" "$OUT/isa.o" -DSSM_TEST_HEADER="\"$h\""
+            check "$tag $std $h alone, twice, with SSM_IMPLEMENTATION" \
+                compile $lang "$SRC/tu_isa_alone.c" "$OUT/isa.o" -DSSM_TEST_HEADER="\"$h\"" -DSSM_IMPLEMENTATION
+        done
+    done
     check "$tag C implementation + C user: links and runs" \
         link_and_run "$OUT/two_units" "$OUT/impl_c.o" "$OUT/user_c.o"
     [ "$full" = full ] || return 0
