@@ -56,7 +56,18 @@
 #ifdef __cplusplus
 extern "C++" {
 #endif
+/* g++ 12's AVX-512 intrinsics start from a deliberately undefined vector (_mm512_undefined_*,
+   written `__Y = __Y` in C++), which -W(maybe-)uninitialized reports once they are inlined here.
+   The warning is located in the intrinsics header, so it is silenced for that header only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #ifdef __cplusplus
 }
 #endif
