@@ -132,6 +132,9 @@ LEG_VMATH    = $(if $(wildcard tests/test_vmath.c),$(call leg,vmath,$(call built
 HASWELL_MISSING := $(if $(SANFLAGS),not run under sanitizers in qemu; make test runs it,$(if $(filter x86_64,$(shell uname -m)),$(if $(shell command -v qemu-x86_64),,qemu-x86_64 not installed (apt-get install qemu-user)),not an x86-64 machine))
 LEG_HASWELL  = $(if $(HASWELL_MISSING),$(call skip,golden-haswell,$(HASWELL_MISSING)),$(call leg,golden-haswell,$(MAKE) -s --no-print-directory $(BUILD)/test_golden && qemu-x86_64 -cpu Haswell $(BUILD)/test_golden --expect-isa=scalar tests/golden))
 
+# The CUDA launchers compile for sm_90 where nvcc exists (no GPU is needed; nothing runs).
+LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
+
 # Make keeps the objects between runs (they are not just intermediates of the programs).
 .SECONDARY:
 
@@ -149,6 +152,7 @@ test:
 	$(LEG_AARCH64)
 	$(LEG_HASWELL)
 	$(LEG_VMATH)
+	$(LEG_CUDA)
 	@sh tests/summarize.sh $(LOGS); status=$$?; \
 	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status
 
@@ -167,10 +171,65 @@ install:
 	install -m 644 $(HEADERS_ALL) $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssm.pc
 
-# ---- benchmark suite: placeholder until bench/ lands (one rule, replace it whole) ----
+# ---- benchmark suite: bench/ (see bench/README.md) ----
+# make bench        every canonical CPU shape x backend x dtype, 1 thread and all cores, L and
+#                   thread sweeps, ceilings measured in the same run -> results/<machine-slug>/
+# make bench-quick  tiny shapes in seconds, then the JSON is checked for every BENCH.md field
+.PHONY: bench-quick
 bench:
-	@echo "make bench: the benchmark suite is not there yet (bench/ is being written)."
+	CC="$(CC)" CXX="$(CXX)" bash bench/run.sh
+bench-quick:
+	CC="$(CC)" CXX="$(CXX)" bash bench/run.sh --quick
 # ---- end of benchmark suite ----
+
+# ---------------------------------------------------------------- CUDA (ssm_cuda.cuh)
+#
+#   make golden-cuda GOLDEN="DIR ..."   golden cases on the GPU (backend name "cuda")
+#   make test-cuda                       golden cases + randomized property tests on the GPU
+#   make bench-cuda                      GPU benchmarks (JSON in $(CUDA_BUILD)/bench_cuda.json)
+#   make cuda-compile                    sm_90 compile of the launchers and their programs, no
+#                                        run (the CI leg; make test runs it when nvcc exists)
+# bench/device_gpu.sh builds, tests and benchmarks in one call on the GPU machine.
+
+NVCC       ?= nvcc
+CUDA_GEN   ?= -gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_90,code=sm_90
+CUDA_BUILD ?= build/cuda
+NVFLAGS     = -std=c++17 -O2 -lineinfo -I. $(CUDA_GEN) -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings
+CUDA_GIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CUDA_HOST_C = @mkdir -p $(@D); $(CC) $(CSTD) $(WARN) -O2 -I. -c $< -o $@
+
+$(CUDA_BUILD)/ssm_ref.o: reference/ssm_ref.c reference/ssm_ref.h ssm.h
+	$(CUDA_HOST_C)
+$(CUDA_BUILD)/%.o: tests/%.c tests/check.h tests/golden.h ssm.h
+	$(CUDA_HOST_C)
+$(CUDA_BUILD)/bench_json.o: bench/bench_json.c bench/bench_json.h
+	$(CUDA_HOST_C)
+$(CUDA_BUILD)/ssm_impl_cuda.o: tests/ssm_impl_cuda.cu ssm.h ssm_cuda.cuh
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -t 0 -c $< -o $@
+$(CUDA_BUILD)/test_cuda.o: tests/test_cuda.cu tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+$(CUDA_BUILD)/bench_cuda.o: bench/bench_cuda.cu bench/bench_json.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -Xcompiler -fopenmp -DBENCH_HAVE_CUBLAS '-DBENCH_GIT="$(CUDA_GIT)"' '-DBENCH_FLAGS="$(NVFLAGS)"' -c $< -o $@
+$(CUDA_BUILD)/test_cuda: $(CUDA_BUILD)/test_cuda.o $(CUDA_BUILD)/ssm_impl_cuda.o $(CUDA_BUILD)/ssm_ref.o $(CUDA_BUILD)/check.o $(CUDA_BUILD)/golden.o
+	$(NVCC) $(CUDA_GEN) $^ -lm -o $@
+$(CUDA_BUILD)/bench_cuda: $(CUDA_BUILD)/bench_cuda.o $(CUDA_BUILD)/ssm_impl_cuda.o $(CUDA_BUILD)/ssm_ref.o $(CUDA_BUILD)/check.o $(CUDA_BUILD)/bench_json.o
+	$(NVCC) $(CUDA_GEN) $^ -lcublas -lgomp -lm -o $@
+
+.PHONY: golden-cuda test-cuda bench-cuda cuda-compile
+golden-cuda: $(CUDA_BUILD)/test_cuda
+	$(CUDA_BUILD)/test_cuda $(GOLDEN)
+test-cuda: $(CUDA_BUILD)/test_cuda
+	$(CUDA_BUILD)/test_cuda --props $(GOLDEN)
+bench-cuda: $(CUDA_BUILD)/bench_cuda
+	$(CUDA_BUILD)/bench_cuda --out $(CUDA_BUILD)/bench_cuda.json
+# The CI leg: everything CUDA compiles for sm_90 with warnings as errors; nothing runs here.
+cuda-compile:
+	@$(MAKE) --no-print-directory CUDA_GEN=-arch=sm_90 CUDA_BUILD=build/cuda-sm90 build/cuda-sm90/test_cuda build/cuda-sm90/bench_cuda \
+	  && echo "PASS cuda-compile ssm_cuda.cuh, tests/test_cuda.cu, bench/bench_cuda.cu for sm_90" && echo "1 passed, 0 failed, 0 skipped" \
+	  || { echo "FAIL cuda-compile (see the compiler output above)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 clean:
 	rm -rf build

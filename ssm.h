@@ -40,7 +40,8 @@
      initialisers; new fields are added at the end and break nobody.
    - Tensors: ssm_in (read) and ssm_out (written) hold a data pointer and an optional pointer to
      one int64 element stride per logical dimension, outermost first (SPEC §0). stride == NULL
-     means contiguous. Input strides may be 0 (broadcast, e.g. Mamba-2's A tied over P and N) or
+     means contiguous. The stride arrays are always host memory, also for the device launchers
+     of ssm_cuda.cuh, which read them at launch. Input strides may be 0 (broadcast, e.g. Mamba-2's A tied over P and N) or
      negative; output strides must be positive. ssm_contiguous_strides() fills an array.
    - Errors: every call returns ssm_status; ssm_status_string() names it. Arguments are validated
      before any work and nothing is written on error. The library never prints, aborts or exits.
@@ -63,6 +64,8 @@
                           the environment and ssm_set_isa() cannot override it
      SSM_NO_OPENMP        never use OpenMP even when compiled with -fopenmp
      SSM_NO_AVX512        leave the AVX-512 backend out even when ssm_avx512.h is beside ssm.h
+                          (nvcc always leaves the ISA backends out: put SSM_IMPLEMENTATION in a
+                          host-compiled .c/.cpp file to have them)
      SSM_NO_NEON          leave the NEON backend out even when ssm_neon.h is beside ssm.h
      SSM_STACK_FLOATS     floats of per-call stack scratch a kernel may use (default 4096)
      SSM_MALLOC/SSM_FREE  allocator for the workspace a call makes when none is passed
@@ -2159,15 +2162,16 @@ static const ssm__backend ssm__scalar_backend = {
 };
 
 /* ISA backends live in their own headers beside this one and are compiled in when present
-   (SSM_NO_AVX512 / SSM_NO_NEON leave them out). Each defines SSM__<ISA>_BACKEND, the name of
+   (SSM_NO_AVX512 / SSM_NO_NEON leave them out; so does nvcc: keep the implementation unit that
+   should carry the SIMD kernels a .c/.cpp file compiled by the host compiler). Each defines SSM__<ISA>_BACKEND, the name of
    its ssm__backend table; its code uses function-level target attributes, so the rest of the
    build stays baseline and the binary runs on CPUs without the ISA. */
-#if SSM__X86_64 && !defined(SSM_NO_AVX512) && defined(__has_include)
+#if SSM__X86_64 && !defined(SSM_NO_AVX512) && !defined(__CUDACC__) && defined(__has_include)
 #if __has_include("ssm_avx512.h")
 #include "ssm_avx512.h"
 #endif
 #endif
-#if SSM__AARCH64 && !defined(SSM_NO_NEON) && defined(__has_include)
+#if SSM__AARCH64 && !defined(SSM_NO_NEON) && !defined(__CUDACC__) && defined(__has_include)
 #if __has_include("ssm_neon.h")
 #include "ssm_neon.h"
 #endif

@@ -1,0 +1,98 @@
+#!/bin/sh
+# device_gpu.sh — the one script for the GPU machine: builds the CUDA test and benchmark
+# programs (unless working binaries were carried in build/cuda), runs the tests (golden cases,
+# property tests, > 2^31-element cases, compute-sanitizer memcheck and racecheck) and the
+# benchmark suite, and leaves logs and the JSON under $OUT.
+#
+#   sh bench/device_gpu.sh build      build only (also what CI's compile leg does, without running)
+#   sh bench/device_gpu.sh test       build if needed, then every test leg
+#   sh bench/device_gpu.sh bench      build if needed, then bench_cuda -> $OUT/bench_h200.json
+#   sh bench/device_gpu.sh all        test, then bench
+#
+# Each leg runs under a timeout so one call stays inside the device tool's 10 minutes; the last
+# lines printed are a short summary. Run from the repository root.
+set -u
+MODE=${1:-all}
+OUT=${OUT:-build/cuda/out}
+B=build/cuda
+NVCC=${NVCC:-nvcc}
+GENCODE="-gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_90,code=sm_90"
+NVFLAGS="-std=c++17 -O2 -lineinfo -I. $GENCODE -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings"
+CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -I."
+GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+mkdir -p "$OUT" "$B"
+export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
+
+build() {
+    echo "== build ($NVCC, $GENCODE)"
+    set -e
+    for f in reference/ssm_ref.c tests/check.c tests/golden.c bench/bench_json.c; do
+        ${CC:-cc} $CFLAGS -c "$f" -o "$B/$(basename "$f" .c).o"
+    done
+    $NVCC $NVFLAGS -t 0 -c tests/ssm_impl_cuda.cu -o $B/ssm_impl_cuda.o
+    $NVCC $NVFLAGS -c tests/test_cuda.cu -o $B/test_cuda.o
+    $NVCC $NVFLAGS -Xcompiler -fopenmp -DBENCH_HAVE_CUBLAS "-DBENCH_GIT=\"$GIT\"" \
+        "-DBENCH_FLAGS=\"$NVFLAGS\"" -c bench/bench_cuda.cu -o $B/bench_cuda.o
+    $NVCC $GENCODE -o $B/test_cuda $B/test_cuda.o $B/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o $B/golden.o -lm
+    $NVCC $GENCODE -o $B/bench_cuda $B/bench_cuda.o $B/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o $B/bench_json.o \
+        -lcublas -lgomp -lm
+    set +e
+}
+
+# Carried binaries are used when they start here (same CUDA major version, compatible libc).
+ensure_built() {
+    if [ -x $B/test_cuda ] && [ -x $B/bench_cuda ] && $B/test_cuda tests/golden/conv1d--f32-all.ssmg >/dev/null 2>&1; then
+        echo "== using the carried binaries in $B"
+    else
+        build 2>&1 | tee "$OUT/build.log"
+    fi
+}
+
+leg() {   # leg NAME TIMEOUT COMMAND...: runs, logs to $OUT/test.log, keeps the summary line
+    name=$1; limit=$2; shift 2
+    echo "== $name: $*" | tee -a "$OUT/test.log"
+    start=$(date +%s)
+    timeout "$limit" "$@" >> "$OUT/test.log" 2>&1
+    rc=$?
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$OUT/test.log" | tail -n 1)
+    echo "   $name: exit $rc in $(( $(date +%s) - start )) s: $summary" | tee -a "$OUT/test.log" "$OUT/summary.txt"
+}
+
+sanitize() {   # sanitize TOOL TIMEOUT ARGS...: compute-sanitizer on the test program
+    tool=$1; limit=$2; shift 2
+    echo "== compute-sanitizer --tool $tool $*" | tee -a "$OUT/sanitize.log"
+    start=$(date +%s)
+    timeout "$limit" compute-sanitizer --tool "$tool" --error-exitcode 3 --print-limit 20 $B/test_cuda "$@" \
+        >> "$OUT/sanitize.log" 2>&1
+    rc=$?
+    errs=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize.log" | tail -n 1)
+    tests=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$OUT/sanitize.log" | tail -n 1)
+    echo "   $tool: exit $rc in $(( $(date +%s) - start )) s: $errs; $tests" | tee -a "$OUT/sanitize.log" "$OUT/summary.txt"
+}
+
+{ nvidia-smi; $NVCC --version; uname -a; } > "$OUT/env.txt" 2>&1
+
+case "$MODE" in
+build) build 2>&1 | tee "$OUT/build.log"; exit 0 ;;
+test | all)
+    ensure_built
+    : > "$OUT/test.log"
+    leg golden 120 $B/test_cuda tests/golden
+    leg props 300 $B/test_cuda --props
+    leg big 150 $B/test_cuda --big
+    sanitize memcheck 240 --quick --props tests/golden
+    sanitize racecheck 240 tests/golden
+    ;;
+esac
+case "$MODE" in
+bench | all)
+    ensure_built
+    echo "== bench_cuda" | tee "$OUT/bench.log"
+    timeout 480 $B/bench_cuda --out "$OUT/bench_h200.json" >> "$OUT/bench.log" 2>&1
+    echo "   bench: exit $?" | tee -a "$OUT/summary.txt"
+    tail -n 25 "$OUT/bench.log"
+    ;;
+esac
+echo "== summary"
+cat "$OUT/summary.txt" 2>/dev/null
+grep -E '^FAIL' "$OUT/test.log" 2>/dev/null | head -n 20

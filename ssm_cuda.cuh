@@ -1,0 +1,2674 @@
+/* ssm_cuda.cuh — CUDA launchers for the ssm.h kernels (NVIDIA GPUs, built for Hopper first).
+
+   WHAT IT IS
+   The six ops of ssm.h run on the GPU, behind the same parameter structs: every tensor pointer
+   in the struct is a device pointer, every stride array stays in host memory (it describes the
+   layout; the launcher copies it into the kernel arguments). Each op has a launcher and a
+   workspace query:
+
+     ssm_cuda_selective_scan   Mamba-1 selective scan (SPEC §1)
+     ssm_cuda_state_update     one-token decode update of an SSM state, in place (SPEC §2)
+     ssm_cuda_ssd              Mamba-2 SSD chunked scan (SPEC §3)
+     ssm_cuda_conv1d           causal depthwise conv1d, prefill and decode (SPEC §4)
+     ssm_cuda_hsa_select       RAMba hierarchical sparse attention: chunk top-k + weights (SPEC §5)
+     ssm_cuda_hsa_attention    RAMba hierarchical sparse attention: per-chunk softmax (SPEC §5)
+
+       ssm_status ssm_cuda_<op>(const ssm_<op>_params *p, cudaStream_t stream,
+                                void *workspace, size_t workspace_size);
+       size_t ssm_cuda_<op>_workspace_size(const ssm_<op>_params *p);
+
+   A launcher validates the arguments with ssm_<op>_validate_args() (everything that needs no
+   tensor contents), then enqueues its kernels on `stream` and returns: it never allocates,
+   never synchronises with the host and calls nothing a CUDA graph capture forbids (kernel
+   launches and cudaMemsetAsync on the workspace only), so a call can be captured in a graph.
+
+   HOW TO INCLUDE IT
+   Include it in CUDA C++ (.cu) files for the declarations. In exactly one of them define the
+   implementation first; ssm.h's own implementation must be somewhere in the program too (here
+   or in a C file):
+
+       #define SSM_IMPLEMENTATION          // unless another file of the program has it
+       #include "ssm.h"
+       #define SSM_CUDA_IMPLEMENTATION
+       #include "ssm_cuda.cuh"
+
+   Build for Hopper with -gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_90,code=sm_90
+   (any sm_80 or newer GPU works: the kernels use mma.sync and cp.async, nothing sm_90a-only).
+
+   EXAMPLE (state_update on device buffers; d_* are cudaMalloc'ed)
+
+       ssm_state_update_params p = {0};
+       p.dtype = SSM_BF16; p.B = 64; p.H = 80; p.P = 64; p.N = 128;
+       p.state.data = d_state; p.x.data = d_x; p.dt.data = d_dt; p.A.data = d_A;
+       p.Bm.data = d_B; p.Cm.data = d_C; p.out.data = d_out;
+       size_t ws = ssm_cuda_state_update_workspace_size(&p);        // 0 for this op
+       ssm_status st = ssm_cuda_state_update(&p, stream, NULL, 0);
+       if (st != SSM_OK) fprintf(stderr, "%s\n", ssm_status_string(st));
+
+   BEHAVIOUR THAT DIFFERS FROM THE CPU
+   - Tensor contents are never read on the host, so what ssm_<op>_validate() checks in memory
+     (index ranges, cu_seqlens order, the sign of A for ssd) is not checked: an out-of-range
+     state_index or hsa_attention idx entry is treated as padding / an empty slot (SPEC §2, §5),
+     cu_seqlens offsets are clamped to [0, L], and nothing is ever read or written out of
+     bounds. Give the CPU validate() a copy when you need the checks.
+   - Workspace: ssd always needs one (work counters, flags and the f32 states passed between
+     chunks: 2 x rows x H x P x N floats plus small parts); selective_scan needs one when it
+     cuts time into chunks (small B*D); the other ops need none (size 0, NULL is fine). The
+     query gives the size for the current device; pass at least that many bytes of device
+     memory (any alignment); SSM_ERR_ARG when it is missing or too small. The size depends only
+     on the shapes and the device, so one buffer sized for the largest call can be reused by
+     calls ordered on one stream.
+   - Errors: argument errors as on the CPU; SSM_ERR_UNSUPPORTED for selective_scan with
+     N > 512 (the states of a channel live in registers); SSM_ERR_DEVICE when a CUDA call or a
+     kernel launch fails (cudaGetLastError is read, and so cleared, after the launches).
+   - ssd chunks: Q as given up to 512 tokens (the tensor-core kernel takes Q <= 256); a larger
+     Q runs as chunks of 512, which computes the same function (SPEC §3: results must not
+     depend on Q).
+   - Results are not bit-identical to the CPU (other summation orders, tensor-core products)
+     but meet SPEC §7. hsa_attention with 16-bit activations sums per-chunk contributions in an
+     order that can vary between runs (shared-memory atomics): results may differ in the last
+     bits from run to run.
+   - Fast paths: tensor cores for ssd (P = 64, N = 64 or 128, Q <= 256, unit-stride aligned
+     rows) and hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, C <= 1024 chunks,
+     K <= 2048) with 16-bit activations; 16-byte vector access for state_update (N <= 128,
+     N % 4 == 0), conv1d and selective_scan (16-bit, 9 <= N <= 16, L % 8 == 0) when innermost
+     strides are 1 and rows are 16-byte aligned. Other shapes, strides and f32 run on general
+     kernels (f32 arithmetic throughout, same results within SPEC §7), never a wrong answer.
+
+   CONFIG MACROS (define before including)
+     SSM_CUDA_IMPLEMENTATION  emit the kernels and launchers in this translation unit
+     SSM_CUDA_API             linkage of the launchers (default extern; static with SSM_STATIC)
+     SSM_CUDA_SSD_PRECISE     1 (default): the tensor-core ssd rounds its f32 intermediate
+                              operands (decayed C B^T, the inter-chunk state) to two 16-bit
+                              halves (hi + lo), so its bf16 output error stays at the rounding
+                              floor; 0: one 16-bit operand each (fewer mma; one extra rounding,
+                              the error then grows towards what peers measure, not measured
+                              here). The chunk-state product is always split: the f32 h_last
+                              must meet SPEC §7's f32 tolerance.
+
+   Public names are ssm_cuda_ / SSM_CUDA_; names with ssm__ are private.
+*/
+#ifndef SSM_CUDA_CUH_INCLUDED
+#define SSM_CUDA_CUH_INCLUDED
+
+#include <cuda_runtime.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssm.h"
+
+#ifndef SSM_CUDA_SSD_PRECISE
+#define SSM_CUDA_SSD_PRECISE 1
+#endif
+
+#ifndef SSM_CUDA_API
+#ifdef SSM_STATIC
+#define SSM_CUDA_API static
+#else
+#define SSM_CUDA_API extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+SSM_CUDA_API const char *ssm_cuda_backend_name(void);   /* "cuda" */
+
+SSM_CUDA_API ssm_status ssm_cuda_selective_scan(const ssm_selective_scan_params *p, cudaStream_t stream,
+                                                void *workspace, size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_selective_scan_workspace_size(const ssm_selective_scan_params *p);
+
+SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, cudaStream_t stream,
+                                              void *workspace, size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_state_update_workspace_size(const ssm_state_update_params *p);
+
+SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t stream, void *workspace,
+                                     size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_ssd_workspace_size(const ssm_ssd_params *p);
+
+SSM_CUDA_API ssm_status ssm_cuda_conv1d(const ssm_conv1d_params *p, cudaStream_t stream, void *workspace,
+                                        size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_conv1d_workspace_size(const ssm_conv1d_params *p);
+
+SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cudaStream_t stream,
+                                            void *workspace, size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_hsa_select_workspace_size(const ssm_hsa_select_params *p);
+
+SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p, cudaStream_t stream,
+                                               void *workspace, size_t workspace_size);
+SSM_CUDA_API size_t ssm_cuda_hsa_attention_workspace_size(const ssm_hsa_attention_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSM_CUDA_CUH_INCLUDED */
+
+/* ================================================================================================
+   IMPLEMENTATION
+   ================================================================================================ */
+#if defined(SSM_CUDA_IMPLEMENTATION) && !defined(SSM__CUDA_IMPLEMENTATION_DONE)
+#define SSM__CUDA_IMPLEMENTATION_DONE
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+
+/* ---------------------------------------------------------------- operand views
+
+   Kernels see every operand as a pointer plus four int64 element strides, resolved on the host
+   (a NULL stride array means contiguous). Offsets are computed in int64 everywhere a tensor can
+   exceed 2^31 elements. A NULL pointer is an absent optional operand. */
+
+typedef struct ssm__cu_cv {
+    const void *p;
+    int64_t s[4];
+} ssm__cu_cv;
+
+static ssm__cu_cv ssm__cu_view(const void *data, const int64_t *stride, int rank, int64_t d0, int64_t d1, int64_t d2,
+                            int64_t d3) {
+    ssm__cu_cv v;
+    int64_t dims[4];
+    int i;
+    dims[0] = d0; dims[1] = d1; dims[2] = d2; dims[3] = d3;
+    v.p = data;
+    for (i = 0; i < 4; ++i) v.s[i] = 0;
+    if (stride) {
+        for (i = 0; i < rank; ++i) v.s[i] = stride[i];
+    } else {
+        int64_t s = 1;
+        for (i = rank - 1; i >= 0; --i) {
+            v.s[i] = s;
+            s *= dims[i] > 0 ? dims[i] : 1;
+        }
+    }
+    return v;
+}
+#define SSM__IN_VIEW(t, rank, d0, d1, d2, d3) ssm__cu_view((t).data, (t).stride, rank, d0, d1, d2, d3)
+
+static int ssm__cu_aligned(const void *p, size_t bytes) { return ((uintptr_t)p % bytes) == 0; }
+
+/* Every stride except the innermost is a multiple of `elems` elements (rows stay aligned). */
+static int ssm__cu_rows_multiple(const ssm__cu_cv *v, int rank, int64_t elems) {
+    int i;
+    for (i = 0; i < rank - 1; ++i)
+        if (v->s[i] % elems != 0) return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- device and workspace */
+
+static int ssm__cu_sm_count(void) {
+    int dev = 0, n = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) return 0;
+    return n;
+}
+
+/* Launch errors: a failed launch leaves its error to be read (and cleared) here. */
+static ssm_status ssm__cu_launched(void) { return cudaGetLastError() == cudaSuccess ? SSM_OK : SSM_ERR_DEVICE; }
+
+/* Scratch carved from the caller's workspace, each piece 256-byte aligned. With base NULL it
+   only counts, which is how the size queries use it. */
+typedef struct ssm__cu_arena {
+    char *base;
+    size_t used;
+} ssm__cu_arena;
+
+static void *ssm__cu_take(ssm__cu_arena *a, size_t bytes) {
+    size_t at = (a->used + 255) & ~(size_t)255;
+    a->used = at + bytes;
+    return a->base ? (void *)(a->base + at) : NULL;
+}
+
+static ssm__cu_arena ssm__cu_arena_of(void *workspace) {
+    ssm__cu_arena a;
+    a.base = workspace ? (char *)(((uintptr_t)workspace + 255) & ~(uintptr_t)255) : NULL;
+    a.used = 0;
+    return a;
+}
+
+/* Bytes a plan needs: what it carved plus the slack for aligning an arbitrary base. */
+static size_t ssm__cu_arena_bytes(const ssm__cu_arena *a) { return a->used ? a->used + 256 : 0; }
+
+static ssm_status ssm__cu_check_ws(size_t need, const void *workspace, size_t size) {
+    if (need == 0) return SSM_OK;
+    return workspace && size >= need ? SSM_OK : SSM_ERR_ARG;
+}
+
+static int64_t ssm__cu_cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static unsigned ssm__cu_blocks(int64_t work, int threads, int sms) {
+    int64_t want = ssm__cu_cdiv(work, threads), cap = (int64_t)sms * 32;
+    if (want < 1) want = 1;
+    return (unsigned)(want < cap ? want : cap);
+}
+
+/* ---------------------------------------------------------------- device math (SPEC §0)
+
+   exp is ex2.approx of x*log2(e): relative error about 2^-22 + |x| 2^-24, inside SPEC's
+   2^-20 (1 + |x|), +inf on overflow, NaN kept, flush to zero below FLT_MIN (allowed). */
+
+static __device__ __forceinline__ float ssm__cu_ex2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+static __device__ __forceinline__ float ssm__cu_exp(float x) { return ssm__cu_ex2(x * 1.4426950408889634f); }
+static __device__ __forceinline__ float ssm__cu_softplus(float x, float threshold) {
+    return x > threshold ? x : log1pf(ssm__cu_exp(x));
+}
+static __device__ __forceinline__ float ssm__cu_silu(float x) { return __fdividef(x, 1.0f + ssm__cu_exp(-x)); }
+/* NaN-preserving clamp: comparisons with NaN are false. */
+static __device__ __forceinline__ float ssm__cu_clampf(float x, float lo, float hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* ---------------------------------------------------------------- dtype helpers
+
+   T is the storage type of activations: float, __half or __nv_bfloat16. Loads convert to f32,
+   stores round once (round to nearest even). */
+
+template <typename T> struct ssm__cu_ty;
+template <> struct ssm__cu_ty<float> {
+    static __device__ __forceinline__ float f(float v) { return v; }
+    static __device__ __forceinline__ float to(float v) { return v; }
+};
+template <> struct ssm__cu_ty<__half> {
+    static __device__ __forceinline__ float f(__half v) { return __half2float(v); }
+    static __device__ __forceinline__ __half to(float v) { return __float2half_rn(v); }
+};
+template <> struct ssm__cu_ty<__nv_bfloat16> {
+    static __device__ __forceinline__ float f(__nv_bfloat16 v) { return __bfloat162float(v); }
+    static __device__ __forceinline__ __nv_bfloat16 to(float v) { return __float2bfloat16_rn(v); }
+};
+
+template <typename T> static __device__ __forceinline__ float ssm__cu_ld(const void *p, int64_t off) {
+    return ssm__cu_ty<T>::f(((const T *)p)[off]);
+}
+template <typename T> static __device__ __forceinline__ float ssm__cu_ldg(const void *p, int64_t off) {
+    return ssm__cu_ty<T>::f(__ldg((const T *)p + off));
+}
+/* outputs are views too (const void *): the launcher knows which operands are written */
+template <typename T> static __device__ __forceinline__ void ssm__cu_st(const void *p, int64_t off, float v) {
+    ((T *)(uintptr_t)p)[off] = ssm__cu_ty<T>::to(v);
+}
+static __device__ __forceinline__ float ssm__cu_ldf(const void *p, int64_t off) { return __ldg((const float *)p + off); }
+/* An optional f32 parameter: its value, or `absent` when the operand is not given. */
+static __device__ __forceinline__ float ssm__cu_param(const ssm__cu_cv &v, int64_t off, float absent) {
+    return v.p ? __ldg((const float *)v.p + off) : absent;
+}
+static __device__ __forceinline__ int64_t ssm__cu_seq(const ssm__cu_cv &cu, int64_t s, int64_t L) {
+    int64_t v = __ldg((const long long *)cu.p + s * cu.s[0]);
+    return v < 0 ? 0 : (v > L ? L : v);   /* clamped: bad offsets never index out of bounds */
+}
+/* The sequence holding token t: the last s in [0, nseq] with cu[s] <= t (nseq: padding). */
+static __device__ int64_t ssm__cu_find_seq(const ssm__cu_cv &cu, int64_t nseq, int64_t L, int64_t t) {
+    int64_t lo = 0, hi = nseq;   /* binary search; offsets are assumed non-decreasing (the CPU's
+                                    validate checks it), and bad ones only give bad results */
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (ssm__cu_seq(cu, mid, L) <= t) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+/* 8 consecutive activations, 16-byte aligned, to f32 and back. */
+template <typename T> static __device__ __forceinline__ void ssm__cu_ld8(const T *p, float *v);
+template <> __device__ __forceinline__ void ssm__cu_ld8<float>(const float *p, float *v) {
+    float4 a = __ldg((const float4 *)p), b = __ldg((const float4 *)p + 1);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+template <typename T> static __device__ __forceinline__ void ssm__cu_ld8_16(const T *p, float *v) {
+    uint4 u = __ldg((const uint4 *)p);
+    const T *e = (const T *)&u;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] = ssm__cu_ty<T>::f(e[i]);
+}
+template <> __device__ __forceinline__ void ssm__cu_ld8<__half>(const __half *p, float *v) { ssm__cu_ld8_16(p, v); }
+template <> __device__ __forceinline__ void ssm__cu_ld8<__nv_bfloat16>(const __nv_bfloat16 *p, float *v) {
+    ssm__cu_ld8_16(p, v);
+}
+template <typename T> static __device__ __forceinline__ void ssm__cu_st8(T *p, const float *v) {
+    uint4 u;
+    T *e = (T *)&u;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) e[i] = ssm__cu_ty<T>::to(v[i]);
+    *(uint4 *)p = u;
+}
+template <> __device__ __forceinline__ void ssm__cu_st8<float>(float *p, const float *v) {
+    ((float4 *)p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+    ((float4 *)p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+}
+
+static __device__ __forceinline__ float ssm__cu_warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+#define SSM__DISPATCH_DTYPE(dtype, T, ...)                          \
+    do {                                                            \
+        if ((dtype) == SSM_F32) { typedef float T; __VA_ARGS__; }   \
+        else if ((dtype) == SSM_F16) { typedef __half T; __VA_ARGS__; } \
+        else { typedef __nv_bfloat16 T; __VA_ARGS__; }              \
+    } while (0)
+
+extern "C" {
+SSM_CUDA_API const char *ssm_cuda_backend_name(void) { return "cuda"; }
+}
+
+/* ================================================================ conv1d (SPEC §4)
+
+   Bandwidth-bound: one pass over x and out. A thread makes 8 consecutive outputs of one row
+   from 16 inputs (its 8 and the 8 before, two 16-byte loads when the row is unit-stride and
+   aligned); taps before a sequence start read the W-1 state values. W is a template argument so
+   the tap window stays in registers. state_last is a second, tiny kernel that runs after the
+   outputs, because it may overwrite state0 in place. */
+
+typedef struct ssm__cu_conv_args {
+    int64_t B, D, L, nseq, rows;   /* nseq: sequences (B without cu_seqlens); rows: state rows */
+    int varlen, silu, vec;
+    ssm__cu_cv x, w, bias, s0, idx, cu, out, slast;
+} ssm__cu_conv_args;
+
+static __device__ __forceinline__ int64_t ssm__cu_row(const ssm__cu_cv &idx, int64_t s) {
+    return idx.p ? (int64_t)__ldg((const int *)idx.p + s * idx.s[0]) : s;
+}
+
+template <typename T, int W>
+__global__ void __launch_bounds__(256) ssm__cu_conv_out_kernel(ssm__cu_conv_args a) {
+    /* block: blockDim.y rows (b, d) x blockDim.x threads of 8 tokens each */
+    const int64_t rows = a.B * a.D, per_block = (int64_t)blockDim.x * 8, nyb = (a.L + per_block - 1) / per_block;
+    for (int64_t row = (int64_t)blockIdx.x * blockDim.y + threadIdx.y; row < rows; row += (int64_t)gridDim.x * blockDim.y) {
+        const int64_t b = row / a.D, d = row - b * a.D;
+        const T *xrow = (const T *)a.x.p + b * a.x.s[0] + d * a.x.s[1];
+        T *orow = (T *)(uintptr_t)a.out.p + b * a.out.s[0] + d * a.out.s[1];
+        float wk[W];
+#pragma unroll
+        for (int k = 0; k < W; ++k) wk[k] = ssm__cu_ldf(a.w.p, d * a.w.s[0] + k * a.w.s[1]);
+        const float bias = ssm__cu_param(a.bias, d * a.bias.s[0], 0.0f);
+        for (int64_t yb = blockIdx.y; yb < nyb; yb += gridDim.y) {
+            const int64_t tb = (yb * blockDim.x + threadIdx.x) * 8;
+            if (tb >= a.L) continue;
+            float xv[16], yv[8];
+            if (a.vec && tb + 8 <= a.L) {
+                ssm__cu_ld8<T>(xrow + tb, xv + 8);
+                if (tb >= 8) ssm__cu_ld8<T>(xrow + tb - 8, xv);
+                else
+#pragma unroll
+                    for (int i = 0; i < 8; ++i) xv[i] = 0.0f;
+            } else {
+#pragma unroll
+                for (int i = 0; i < 16; ++i) {
+                    const int64_t pos = tb - 8 + i;
+                    xv[i] = pos >= 0 && pos < a.L ? ssm__cu_ldg<T>(xrow, pos * a.x.s[2]) : 0.0f;
+                }
+            }
+            if (!a.varlen && !a.idx.p && tb >= 8) {   /* every tap inside x: no sequence bookkeeping */
+#pragma unroll
+                for (int i = 0; i < 8; ++i) {
+                    float acc = bias;
+#pragma unroll
+                    for (int k = 0; k < W; ++k) acc += wk[k] * xv[i + k + 9 - W];
+                    yv[i] = a.silu ? ssm__cu_silu(acc) : acc;
+                }
+                if (a.vec && tb + 8 <= a.L) {
+                    ssm__cu_st8<T>(orow + tb, yv);
+                } else {
+#pragma unroll
+                    for (int i = 0; i < 8; ++i)
+                        if (tb + i < a.L) ssm__cu_st<T>(orow, (tb + i) * a.out.s[2], yv[i]);
+                }
+                continue;
+            }
+            int64_t s = b, sstart = 0, send = a.L;
+            if (a.varlen) {
+                s = ssm__cu_find_seq(a.cu, a.nseq, a.L, tb);
+                sstart = ssm__cu_seq(a.cu, s, a.L);
+                send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+            }
+            int64_t srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;   /* state row of sequence s */
+#pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                const int64_t t = tb + i;
+                yv[i] = 0.0f;
+                if (t >= a.L) continue;
+                if (a.varlen && s < a.nseq && t >= send) {
+                    while (s < a.nseq && t >= send) {
+                        ++s;
+                        sstart = ssm__cu_seq(a.cu, s, a.L);
+                        send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+                    }
+                    srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;
+                }
+                if (s >= a.nseq || t < sstart) continue;    /* padding token: 0 */
+                if (srow < 0 || srow >= a.rows) continue;   /* padded cache entry: 0 */
+                float acc = bias;
+#pragma unroll
+                for (int k = 0; k < W; ++k) {
+                    const int64_t pos = t - (W - 1) + k;
+                    float v;
+                    if (pos >= sstart) v = xv[i + k + 9 - W];
+                    else v = a.s0.p ? ssm__cu_ldf(a.s0.p, srow * a.s0.s[0] + d * a.s0.s[1] + (pos - sstart + W - 1) * a.s0.s[2])
+                                    : 0.0f;
+                    acc += wk[k] * v;
+                }
+                yv[i] = a.silu ? ssm__cu_silu(acc) : acc;
+            }
+            if (a.vec && tb + 8 <= a.L) {
+                ssm__cu_st8<T>(orow + tb, yv);
+            } else {
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+                    if (tb + i < a.L) ssm__cu_st<T>(orow, (tb + i) * a.out.s[2], yv[i]);
+            }
+        }
+    }
+}
+
+template <typename T, int W>
+__global__ void __launch_bounds__(256) ssm__cu_conv_state_kernel(ssm__cu_conv_args a) {
+    const int64_t total = a.nseq * a.D;
+    for (int64_t it = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; it < total;
+         it += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t s = it / a.D, d = it % a.D, b = a.varlen ? 0 : s;
+        int64_t sstart = 0, send = a.L;
+        if (a.varlen) {
+            sstart = ssm__cu_seq(a.cu, s, a.L);
+            send = ssm__cu_seq(a.cu, s + 1, a.L);
+            if (send < sstart) send = sstart;
+        }
+        const int64_t row = ssm__cu_row(a.idx, s);
+        if (row < 0 || row >= a.rows) continue;
+        const int64_t len = send - sstart;
+        float v[8];
+#pragma unroll
+        for (int k = 0; k < W - 1; ++k) {   /* xe[len + k]: the last W-1 inputs of the extended row */
+            const int64_t i = len + k;
+            if (i < W - 1)
+                v[k] = a.s0.p ? ssm__cu_ldf(a.s0.p, row * a.s0.s[0] + d * a.s0.s[1] + i * a.s0.s[2]) : 0.0f;
+            else
+                v[k] = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + d * a.x.s[1] + (sstart + i - (W - 1)) * a.x.s[2]);
+        }
+#pragma unroll
+        for (int k = 0; k < W - 1; ++k)
+            ((float *)a.slast.p)[row * a.slast.s[0] + d * a.slast.s[1] + k * a.slast.s[2]] = v[k];
+    }
+}
+
+template <typename T, int W>
+static ssm_status ssm__cu_conv_launch(const ssm__cu_conv_args &a, int64_t W_, int sms, cudaStream_t stream) {
+    (void)W_;
+    if (a.B * a.D * a.L > 0) {
+        /* threads along time: enough for the row (8 tokens each), the rest of the 256 on rows */
+        int tx = 1;
+        while (tx < 256 && (int64_t)tx * 8 < a.L) tx *= 2;
+        const dim3 block((unsigned)tx, (unsigned)(256 / tx));
+        const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8);
+        const int64_t gx = ssm__cu_cdiv(rows, 256 / tx);
+        const dim3 grid((unsigned)(gx < 2147483647 ? gx : 2147483647), (unsigned)(nyb < 65535 ? nyb : 65535));
+        ssm__cu_conv_out_kernel<T, W><<<grid, block, 0, stream>>>(a);
+    }
+    if (a.slast.p && W > 1 && a.nseq * a.D > 0)
+        ssm__cu_conv_state_kernel<T, W><<<ssm__cu_blocks(a.nseq * a.D, 256, sms), 256, 0, stream>>>(a);
+    return ssm__cu_launched();
+}
+
+template <typename T>
+static ssm_status ssm__cu_conv_dispatch(const ssm__cu_conv_args &a, int64_t W, int sms, cudaStream_t stream) {
+    switch (W) {
+    case 1: return ssm__cu_conv_launch<T, 1>(a, W, sms, stream);
+    case 2: return ssm__cu_conv_launch<T, 2>(a, W, sms, stream);
+    case 3: return ssm__cu_conv_launch<T, 3>(a, W, sms, stream);
+    case 4: return ssm__cu_conv_launch<T, 4>(a, W, sms, stream);
+    case 5: return ssm__cu_conv_launch<T, 5>(a, W, sms, stream);
+    case 6: return ssm__cu_conv_launch<T, 6>(a, W, sms, stream);
+    case 7: return ssm__cu_conv_launch<T, 7>(a, W, sms, stream);
+    case 8: return ssm__cu_conv_launch<T, 8>(a, W, sms, stream);
+    default: return SSM_ERR_UNSUPPORTED;
+    }
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_conv1d_workspace_size(const ssm_conv1d_params *p) {
+    (void)p;
+    return 0;
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_conv1d(const ssm_conv1d_params *p, cudaStream_t stream, void *workspace,
+                                        size_t workspace_size) {
+    ssm__cu_conv_args a;
+    ssm_status st = ssm_conv1d_validate_args(p);
+    int sms;
+    (void)workspace;
+    (void)workspace_size;
+    if (st != SSM_OK) return st;
+    a.B = p->B; a.D = p->D; a.L = p->L;
+    a.varlen = p->cu_seqlens.data != NULL;
+    a.nseq = a.varlen ? p->nseq : p->B;
+    a.rows = p->state_index.data && p->Ns ? p->Ns : a.nseq;
+    a.silu = p->silu != 0;
+    a.x = SSM__IN_VIEW(p->x, 3, a.B, a.D, a.L, 0);
+    a.w = SSM__IN_VIEW(p->weight, 2, a.D, p->W, 0, 0);
+    a.bias = SSM__IN_VIEW(p->bias, 1, a.D, 0, 0, 0);
+    a.s0 = SSM__IN_VIEW(p->state0, 3, a.rows, a.D, p->W - 1, 0);
+    a.idx = SSM__IN_VIEW(p->state_index, 1, a.nseq, 0, 0, 0);
+    a.cu = SSM__IN_VIEW(p->cu_seqlens, 1, a.nseq + 1, 0, 0, 0);
+    a.out = SSM__IN_VIEW(p->out, 3, a.B, a.D, a.L, 0);
+    a.slast = SSM__IN_VIEW(p->state_last, 3, a.rows, a.D, p->W - 1, 0);
+    a.vec = a.x.s[2] == 1 && a.out.s[2] == 1 && ssm__cu_aligned(a.x.p, 16) && ssm__cu_aligned(a.out.p, 16) &&
+            ssm__cu_rows_multiple(&a.x, 3, 8) && ssm__cu_rows_multiple(&a.out, 3, 8);
+    if (a.B * a.D * a.L == 0 && !(a.slast.p && a.nseq * a.D > 0)) return SSM_OK;
+    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    SSM__DISPATCH_DTYPE(p->dtype, T, return ssm__cu_conv_dispatch<T>(a, p->W, sms, stream));
+}
+
+}   /* extern "C" */
+
+/* ================================================================ state_update (SPEC §2)
+
+   Bandwidth-bound: the state is read once and written once. A warp owns 4 consecutive state
+   rows (b, h, p..p+3); with a unit-stride, 16-byte aligned state and N <= 128 (N % 4 == 0) each
+   lane streams one float4 per row, the 4 rows' loads in flight together (cache-streaming hints:
+   the state is touched once), and y is a warp sum. B and C of the row's group are loaded once
+   per warp. When A, dt and dt_bias are tied over P and N (Mamba-2), exp(dt'A) is one scalar per
+   row. Other layouts take the same kernel with a strided scalar loop over n. */
+
+typedef struct ssm__cu_step_args {
+    int64_t B, H, P, N, per_group, Ns;
+    int softplus, limit, tied, vec;
+    float dt_min, dt_max;
+    ssm__cu_cv state, x, dt, A, Bm, Cm, Dskip, z, dtbias, idx, out;
+} ssm__cu_step_args;
+
+#define SSM__STEP_ROWS 8
+#define SSM__STEP_WARPS 8
+
+template <typename T>
+static __device__ __forceinline__ float ssm__cu_step_dt(const ssm__cu_step_args &a, int64_t b, int64_t h, int64_t p) {
+    float v = ssm__cu_ldg<T>(a.dt.p, b * a.dt.s[0] + h * a.dt.s[1] + p * a.dt.s[2]);
+    v += ssm__cu_param(a.dtbias, h * a.dtbias.s[0] + p * a.dtbias.s[1], 0.0f);
+    if (a.softplus) v = ssm__cu_softplus(v, 20.0f);
+    if (a.limit) v = ssm__cu_clampf(v, a.dt_min, a.dt_max);
+    return v;
+}
+
+/* y += D x, then the z gate; stored by lane 0. */
+template <typename T>
+static __device__ __forceinline__ void ssm__cu_step_finish(const ssm__cu_step_args &a, int64_t b, int64_t h, int64_t p,
+                                                        float y, float x) {
+    y += ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f) * x;
+    if (a.z.p) y *= ssm__cu_silu(ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + p * a.z.s[2]));
+    ssm__cu_st<T>(a.out.p, b * a.out.s[0] + h * a.out.s[1] + p * a.out.s[2], y);
+}
+
+/* One block per (b, h); each warp takes 8 rows p at a time, all their loads in flight first. */
+template <typename T>
+__global__ void __launch_bounds__(32 * SSM__STEP_WARPS, 2) ssm__cu_step_kernel(ssm__cu_step_args a) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int64_t nbh = a.B * a.H;
+    for (int64_t bh = blockIdx.x; bh < nbh; bh += gridDim.x) {
+        const int64_t b = bh / a.H, h = bh - b * a.H, g = h / a.per_group;
+        const int64_t s = ssm__cu_row(a.idx, b);
+        if (s < 0 || s >= a.Ns) {   /* padding (or an index outside the cache): out 0, no state */
+            for (int64_t p = threadIdx.x; p < a.P; p += blockDim.x)
+                ssm__cu_st<T>(a.out.p, b * a.out.s[0] + h * a.out.s[1] + p * a.out.s[2], 0.0f);
+            continue;
+        }
+        float *srow0 = (float *)a.state.p + s * a.state.s[0] + h * a.state.s[1];
+        const float *arow0 = (const float *)a.A.p + h * a.A.s[0];
+        /* dt tied over P (Mamba-2): one dt' and, with A tied over N, one exp per row group */
+        const bool dt_tied = a.dt.s[2] == 0 && (!a.dtbias.p || a.dtbias.s[1] == 0);
+        if (a.vec) {
+            const bool on = lane * 4 < a.N;
+            for (int64_t p0 = (int64_t)warp * SSM__STEP_ROWS; p0 < a.P; p0 += SSM__STEP_WARPS * SSM__STEP_ROWS) {
+                /* first every load of the rows (state, and lane r's x, z, D, dt for row r), then B and C */
+                float4 st[SSM__STEP_ROWS];
+#pragma unroll
+                for (int r = 0; r < SSM__STEP_ROWS; ++r) {
+                    st[r] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                    if (on && p0 + r < a.P) st[r] = __ldcs((const float4 *)(srow0 + (p0 + r) * a.state.s[2]) + lane);
+                }
+                const int64_t pr = p0 + lane;
+                const bool lrow = lane < SSM__STEP_ROWS && pr < a.P;
+                const float xl = lrow ? ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + pr * a.x.s[2]) : 0.0f;
+                const float zl = lrow && a.z.p ? ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + pr * a.z.s[2]) : 0.0f;
+                const float dl = lrow ? ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + pr * a.Dskip.s[1], 0.0f) : 0.0f;
+                const float al = lrow ? __ldg(arow0 + pr * a.A.s[1]) : 0.0f;
+                const float dtl = lrow && !dt_tied ? ssm__cu_step_dt<T>(a, b, h, pr) : 0.0f;
+                const float dt_h = dt_tied ? ssm__cu_step_dt<T>(a, b, h, 0) : 0.0f;
+                float Bv[4], Cv[4];
+#pragma unroll
+                for (int k = 0; k < 4; ++k) {
+                    const int64_t n = on ? lane * 4 + k : 0;
+                    Bv[k] = on ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]) : 0.0f;
+                    Cv[k] = on ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]) : 0.0f;
+                }
+                float ys[SSM__STEP_ROWS];
+#pragma unroll
+                for (int r = 0; r < SSM__STEP_ROWS; ++r) {
+                    const int64_t p = p0 + r;
+                    const float dtp = dt_tied ? dt_h : __shfl_sync(0xffffffffu, dtl, r);
+                    const float dtx = dtp * __shfl_sync(0xffffffffu, xl, r);
+                    float v[4] = {st[r].x, st[r].y, st[r].z, st[r].w}, y = 0.0f;
+                    if (a.tied) {
+                        const float dA = ssm__cu_exp(dtp * __shfl_sync(0xffffffffu, al, r));
+#pragma unroll
+                        for (int k = 0; k < 4; ++k) v[k] = dA * v[k] + dtx * Bv[k];
+                    } else if (on && p < a.P) {
+#pragma unroll
+                        for (int k = 0; k < 4; ++k)
+                            v[k] = ssm__cu_exp(dtp * __ldg(arow0 + p * a.A.s[1] + (lane * 4 + k) * a.A.s[2])) * v[k] + dtx * Bv[k];
+                    }
+#pragma unroll
+                    for (int k = 0; k < 4; ++k) y += v[k] * Cv[k];
+                    if (on && p < a.P) __stcs((float4 *)(srow0 + p * a.state.s[2]) + lane, make_float4(v[0], v[1], v[2], v[3]));
+                    ys[r] = y;
+                }
+#pragma unroll
+                for (int r = 0; r < SSM__STEP_ROWS; ++r) ys[r] = ssm__cu_warp_sum(ys[r]);
+                if (lrow) {   /* lane r finishes row r */
+                    float y = 0.0f;
+#pragma unroll
+                    for (int r = 0; r < SSM__STEP_ROWS; ++r)
+                        if (lane == r) y = ys[r];
+                    y += dl * xl;
+                    if (a.z.p) y *= ssm__cu_silu(zl);
+                    ssm__cu_st<T>(a.out.p, b * a.out.s[0] + h * a.out.s[1] + pr * a.out.s[2], y);
+                }
+            }
+        } else {
+            for (int64_t p = warp; p < a.P; p += SSM__STEP_WARPS) {
+                const float dtp = ssm__cu_step_dt<T>(a, b, h, dt_tied ? 0 : p);
+                const float x = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + p * a.x.s[2]);
+                const float dtx = dtp * x;
+                const float dA_tied = a.tied ? ssm__cu_exp(dtp * __ldg(arow0 + p * a.A.s[1])) : 0.0f;
+                float *srow = srow0 + p * a.state.s[2];
+                float y = 0.0f;
+                for (int64_t n = lane; n < a.N; n += 32) {
+                    const float Bn = ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]);
+                    const float Cn = ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]);
+                    const float dA = a.tied ? dA_tied : ssm__cu_exp(dtp * __ldg(arow0 + p * a.A.s[1] + n * a.A.s[2]));
+                    const float v = dA * srow[n * a.state.s[3]] + dtx * Bn;
+                    srow[n * a.state.s[3]] = v;
+                    y += v * Cn;
+                }
+                y = ssm__cu_warp_sum(y);
+                if (lane == 0) ssm__cu_step_finish<T>(a, b, h, p, y, x);
+            }
+        }
+    }
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_state_update_workspace_size(const ssm_state_update_params *p) {
+    (void)p;
+    return 0;
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, cudaStream_t stream,
+                                              void *workspace, size_t workspace_size) {
+    ssm__cu_step_args a;
+    ssm_status st = ssm_state_update_validate_args(p);
+    int64_t blocks;
+    (void)workspace;
+    (void)workspace_size;
+    if (st != SSM_OK) return st;
+    a.B = p->B; a.H = p->H; a.P = p->P; a.N = p->N;
+    a.per_group = p->H / (p->G ? p->G : 1);
+    a.Ns = p->Ns ? p->Ns : p->B;
+    a.softplus = p->dt_softplus != 0;
+    a.limit = p->dt_limit != 0;
+    a.dt_min = p->dt_min;
+    a.dt_max = p->dt_max;
+    a.state = SSM__IN_VIEW(p->state, 4, a.Ns, a.H, a.P, a.N);
+    a.x = SSM__IN_VIEW(p->x, 3, a.B, a.H, a.P, 0);
+    a.dt = SSM__IN_VIEW(p->dt, 3, a.B, a.H, a.P, 0);
+    a.A = SSM__IN_VIEW(p->A, 3, a.H, a.P, a.N, 0);
+    a.Bm = SSM__IN_VIEW(p->Bm, 3, a.B, p->G ? p->G : 1, a.N, 0);
+    a.Cm = SSM__IN_VIEW(p->Cm, 3, a.B, p->G ? p->G : 1, a.N, 0);
+    a.Dskip = SSM__IN_VIEW(p->Dskip, 2, a.H, a.P, 0, 0);
+    a.z = SSM__IN_VIEW(p->z, 3, a.B, a.H, a.P, 0);
+    a.dtbias = SSM__IN_VIEW(p->dt_bias, 2, a.H, a.P, 0, 0);
+    a.idx = SSM__IN_VIEW(p->state_index, 1, a.B, 0, 0, 0);
+    a.out = SSM__IN_VIEW(p->out, 3, a.B, a.H, a.P, 0);
+    /* Tied: exp(dt'A) does not depend on p within a row when dt and dt_bias are stride 0 over
+       P; it is one scalar per row when A is stride 0 over N. */
+    a.tied = a.N == 1 || a.A.s[2] == 0;
+    a.vec = a.N <= 128 && a.N % 4 == 0 && a.state.s[3] == 1 && ssm__cu_aligned(a.state.p, 16) &&
+            ssm__cu_rows_multiple(&a.state, 4, 4);
+    blocks = a.B * a.H;   /* one per (b, h) */
+    if (blocks == 0) return SSM_OK;
+    SSM__DISPATCH_DTYPE(p->dtype, T,
+                        ssm__cu_step_kernel<T><<<(unsigned)(blocks < 2147483647 ? blocks : 2147483647),
+                                                 32 * SSM__STEP_WARPS, 0, stream>>>(a));
+    return ssm__cu_launched();
+}
+
+}   /* extern "C" */
+
+/* ================================================================ selective_scan (SPEC §1)
+
+   Exp-bound (one exp per state per token). A channel's N states are spread over LPC lanes of a
+   warp, NPT states each, kept in registers for the whole time loop; y is a shuffle sum over the
+   LPC lanes. A block of 128 threads holds 128/LPC channels and walks time in tiles of 32
+   tokens: the tile's dt (bias and softplus applied once per element), u and silu(z) are staged
+   in shared memory with coalesced loads, and so are B and C when all the block's channels share
+   a group. Decays are exp2 of dt * (A log2 e).
+
+   When B*D*LPC threads cannot fill the GPU, time is cut into NC chunks (time-parallel): a first
+   kernel runs chunks 0..NC-2 from a zero state and keeps only each chunk's end state and decay
+   (or a restart marker when a sequence starts inside it); the second kernel composes those to
+   get each chunk's initial state, then runs its chunk for the outputs. Sequences (cu_seqlens)
+   restart the state wherever they begin; final states are staged in the workspace when NC > 1
+   (h_last may alias h0, which another chunk may still read). */
+
+#define SSM__SCAN_THREADS 128
+#define SSM__SCAN_TT 32
+#define SSM__SCAN_VPT 2   /* VEC tiles: 64 channels (LPC = 2) x 32 tokens = 256 vectors of 8, 2 per thread */
+
+typedef struct ssm__cu_scan_args {
+    int64_t B, D, L, N, per_group, nseq, Lc;
+    int varlen, softplus, LPC, NC, npad, shared_bc, stage_final, vec;
+    ssm__cu_cv u, delta, A, Bm, Cm, Dskip, z, dbias, h0, cu, out, hlast;
+    float *ws_h, *ws_dec, *ws_final;
+} ssm__cu_scan_args;
+
+template <typename T, int NPT, bool OUT, bool SHARED, bool VEC>
+__global__ void __launch_bounds__(SSM__SCAN_THREADS, 4) ssm__cu_scan_kernel(ssm__cu_scan_args a) {
+    extern __shared__ float ssm__cu_scan_smem[];
+    const int tid = threadIdx.x, LPC = a.LPC, CPB = SSM__SCAN_THREADS / LPC;
+    const int ch = tid / LPC, li = tid % LPC;
+    const int TP = SSM__SCAN_TT + 1;
+    float *s_dt = ssm__cu_scan_smem, *s_u = s_dt + CPB * TP, *s_g = s_u + CPB * TP, *s_y = s_g + CPB * TP;
+    float *s_B = s_y + CPB * TP, *s_C = s_B + a.npad * SSM__SCAN_TT;
+    const int64_t d0 = (int64_t)blockIdx.x * CPB, d = d0 + ch;
+    const bool dvalid = d < a.D;
+    const int64_t g_block = d0 / a.per_group, g = dvalid ? d / a.per_group : g_block;
+    const int64_t nb = a.varlen ? 1 : a.B;
+    const float dskip = dvalid ? ssm__cu_param(a.Dskip, d * a.Dskip.s[0], 0.0f) : 0.0f;
+    float A2[NPT];
+#pragma unroll
+    for (int k = 0; k < NPT; ++k) {
+        const int64_t n = (int64_t)li * NPT + k;
+        A2[k] = dvalid && n < a.N ? ssm__cu_ldf(a.A.p, d * a.A.s[0] + n * a.A.s[1]) * 1.4426950408889634f : 0.0f;
+    }
+
+    for (int64_t yb = blockIdx.y; yb < nb * a.NC; yb += gridDim.y) {
+        const int64_t c = yb % a.NC, b = yb / a.NC;
+        const int64_t t0 = c * a.Lc, t1 = t0 + a.Lc < a.L ? t0 + a.Lc : a.L;
+        float h[NPT];
+#pragma unroll
+        for (int k = 0; k < NPT; ++k) h[k] = 0.0f;
+        if (OUT && a.NC > 1) {   /* compose the chunks before this one: restart marker < 0 */
+            for (int64_t cc = 0; cc < c; ++cc) {
+#pragma unroll
+                for (int k = 0; k < NPT; ++k) {
+                    const int64_t at = ((b * a.NC + cc) * a.D + (dvalid ? d : 0)) * a.npad + li * NPT + k;
+                    const float dec = a.ws_dec[at], hl = a.ws_h[at];
+                    h[k] = dec < 0.0f ? hl : dec * h[k] + hl;
+                }
+            }
+        }
+        int64_t s = b, sstart = 0, send = a.L;
+        if (a.varlen) {
+            s = ssm__cu_find_seq(a.cu, a.nseq, a.L, t0);
+            sstart = ssm__cu_seq(a.cu, s, a.L);
+            send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+        }
+        bool restarted = false;
+        double sumdt = 0.0;   /* exact enough over long chunks: the decay is exp2(A2 * sum dt) */
+
+        /* VEC: 16-bit rows, unit stride, 16-byte aligned, N <= 32: the next tile's u, delta, z, B
+           and C are loaded into registers (16-byte vectors) while the current one is computed */
+        uint4 pu[SSM__SCAN_VPT], pd[SSM__SCAN_VPT], pz[SSM__SCAN_VPT], pbc[2];
+        auto prefetch = [&](int64_t tq) {
+#pragma unroll
+            for (int k = 0; k < SSM__SCAN_VPT; ++k) {
+                const int v = tid + k * SSM__SCAN_THREADS, cl = v >> 2;
+                const int64_t dl = d0 + cl, t = tq + (v & 3) * 8;
+                if (v < CPB * 4 && dl < a.D && t < t1) {
+                    pd[k] = __ldg((const uint4 *)((const T *)a.delta.p + b * a.delta.s[0] + dl * a.delta.s[1] + t));
+                    pu[k] = __ldg((const uint4 *)((const T *)a.u.p + b * a.u.s[0] + dl * a.u.s[1] + t));
+                    if (OUT && a.z.p) pz[k] = __ldg((const uint4 *)((const T *)a.z.p + b * a.z.s[0] + dl * a.z.s[1] + t));
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < 2; ++k) {
+                const int v = tid + k * SSM__SCAN_THREADS, n = (v >> 2) % a.npad;
+                const int64_t t = tq + (v & 3) * 8;
+                const void *src = v < a.npad * 4 ? a.Bm.p : a.Cm.p;
+                const int64_t s0 = v < a.npad * 4 ? a.Bm.s[0] : a.Cm.s[0], s1 = v < a.npad * 4 ? a.Bm.s[1] : a.Cm.s[1],
+                              s2 = v < a.npad * 4 ? a.Bm.s[2] : a.Cm.s[2];
+                if (v < a.npad * 8 && n < a.N && t < t1)
+                    pbc[k] = __ldg((const uint4 *)((const T *)src + b * s0 + g_block * s1 + n * s2 + t));
+            }
+        };
+        if (VEC) prefetch(t0);
+
+        for (int64_t tt = t0; tt < t1; tt += SSM__SCAN_TT) {
+            const int nt = (int)(t1 - tt < SSM__SCAN_TT ? t1 - tt : SSM__SCAN_TT);
+            __syncthreads();   /* the previous tile's smem is consumed */
+            if (VEC) {   /* registers -> shared memory: bias, softplus and the z gate applied once */
+#pragma unroll
+                for (int k = 0; k < SSM__SCAN_VPT; ++k) {
+                    const int v = tid + k * SSM__SCAN_THREADS, cl = v >> 2, part = v & 3;
+                    const int64_t dl = d0 + cl;
+                    if (v >= CPB * 4) continue;
+                    const bool ok = dl < a.D && tt + part * 8 < t1;
+                    const float bias = ok ? ssm__cu_param(a.dbias, dl * a.dbias.s[0], 0.0f) : 0.0f;
+                    const T *ed = (const T *)&pd[k], *eu = (const T *)&pu[k], *ez = (const T *)&pz[k];
+#pragma unroll
+                    for (int e = 0; e < 8; ++e) {
+                        float dt = 0.0f, u = 0.0f, gate = 1.0f;
+                        if (ok) {
+                            dt = ssm__cu_ty<T>::f(ed[e]) + bias;
+                            if (a.softplus) dt = ssm__cu_softplus(dt, 20.0f);
+                            u = ssm__cu_ty<T>::f(eu[e]);
+                            if (OUT && a.z.p) gate = ssm__cu_silu(ssm__cu_ty<T>::f(ez[e]));
+                        }
+                        s_dt[cl * TP + part * 8 + e] = dt;
+                        s_u[cl * TP + part * 8 + e] = u;
+                        s_g[cl * TP + part * 8 + e] = gate;
+                    }
+                }
+#pragma unroll
+                for (int k = 0; k < 2; ++k) {
+                    const int v = tid + k * SSM__SCAN_THREADS, n = (v >> 2) % a.npad, part = v & 3;
+                    if (v >= a.npad * 8) continue;
+                    float *dst = (v < a.npad * 4 ? s_B : s_C) + n * SSM__SCAN_TT + part * 8;
+                    const bool ok = n < a.N && tt + part * 8 < t1;
+                    const T *e8 = (const T *)&pbc[k];
+#pragma unroll
+                    for (int e = 0; e < 8; ++e) dst[e] = ok ? ssm__cu_ty<T>::f(e8[e]) : 0.0f;
+                }
+            } else
+            for (int e = tid; e < CPB * SSM__SCAN_TT; e += SSM__SCAN_THREADS) {
+                const int cl = e / SSM__SCAN_TT, tl = e % SSM__SCAN_TT;
+                const int64_t dl = d0 + cl;
+                float dt = 0.0f, u = 0.0f, gate = 1.0f;
+                if (dl < a.D && tl < nt) {
+                    const int64_t t = tt + tl;
+                    dt = ssm__cu_ldg<T>(a.delta.p, b * a.delta.s[0] + dl * a.delta.s[1] + t * a.delta.s[2]) +
+                         ssm__cu_param(a.dbias, dl * a.dbias.s[0], 0.0f);
+                    if (a.softplus) dt = ssm__cu_softplus(dt, 20.0f);
+                    u = ssm__cu_ldg<T>(a.u.p, b * a.u.s[0] + dl * a.u.s[1] + t * a.u.s[2]);
+                    if (OUT && a.z.p) gate = ssm__cu_silu(ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + dl * a.z.s[1] + t * a.z.s[2]));
+                }
+                s_dt[cl * TP + tl] = dt;
+                s_u[cl * TP + tl] = u;
+                s_g[cl * TP + tl] = gate;
+            }
+            if (SHARED && !VEC) {
+                for (int e = tid; e < a.npad * SSM__SCAN_TT; e += SSM__SCAN_THREADS) {
+                    const int n = e / SSM__SCAN_TT, tl = e % SSM__SCAN_TT;
+                    float bv = 0.0f, cv = 0.0f;
+                    if (n < a.N && tl < nt) {
+                        const int64_t t = tt + tl;
+                        bv = ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g_block * a.Bm.s[1] + n * a.Bm.s[2] + t * a.Bm.s[3]);
+                        cv = ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g_block * a.Cm.s[1] + n * a.Cm.s[2] + t * a.Cm.s[3]);
+                    }
+                    s_B[n * SSM__SCAN_TT + tl] = bv;
+                    s_C[n * SSM__SCAN_TT + tl] = cv;
+                }
+            }
+            __syncthreads();
+            if (VEC && tt + SSM__SCAN_TT < t1) prefetch(tt + SSM__SCAN_TT);
+            /* the state recurrence of one token; pad: no update, output 0 */
+            auto token = [&](int tl, bool pad) {
+                const float dt = s_dt[ch * TP + tl], u = s_u[ch * TP + tl], dtu = dt * u;
+                float y = 0.0f;
+                if (!pad) {
+#pragma unroll
+                    for (int k = 0; k < NPT; ++k) {
+                        const int64_t n = (int64_t)li * NPT + k;
+                        float bv, cv;
+                        if (SHARED) {
+                            bv = s_B[n * SSM__SCAN_TT + tl];
+                            cv = s_C[n * SSM__SCAN_TT + tl];
+                        } else {
+                            const int64_t t = tt + tl;
+                            const bool on = dvalid && n < a.N;
+                            bv = on ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2] + t * a.Bm.s[3]) : 0.0f;
+                            cv = on ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2] + t * a.Cm.s[3]) : 0.0f;
+                        }
+                        h[k] = ssm__cu_ex2(dt * A2[k]) * h[k] + dtu * bv;
+                        y += cv * h[k];
+                    }
+                    if (!OUT) sumdt += dt;
+                }
+                if (OUT) {
+                    for (int o = LPC / 2; o > 0; o >>= 1) y += __shfl_xor_sync(0xffffffffu, y, o);
+                    if (li == 0) s_y[ch * TP + tl] = pad ? 0.0f : (y + dskip * u) * s_g[ch * TP + tl];
+                }
+            };
+            if (s < a.nseq && sstart < tt && send >= tt + nt) {   /* no sequence event in the tile */
+                for (int tl = 0; tl < nt; ++tl) token(tl, false);
+            } else
+            for (int tl = 0; tl < nt; ++tl) {
+                const int64_t t = tt + tl;
+                if (a.varlen) {   /* block-uniform: every thread sees the same t */
+                    while (s < a.nseq && t >= send) {
+                        if (OUT && send > sstart && dvalid) {   /* sequence s ends inside this chunk */
+#pragma unroll
+                            for (int k = 0; k < NPT; ++k) {
+                                const int64_t n = (int64_t)li * NPT + k;
+                                if (n < a.N && a.hlast.p) {
+                                    if (a.stage_final) a.ws_final[(s * a.D + d) * a.npad + n] = h[k];
+                                    else ((float *)a.hlast.p)[s * a.hlast.s[0] + d * a.hlast.s[1] + n * a.hlast.s[2]] = h[k];
+                                }
+                            }
+                        }
+                        ++s;
+                        sstart = ssm__cu_seq(a.cu, s, a.L);
+                        send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+                    }
+                }
+                const bool pad = s >= a.nseq || t < sstart;
+                if (!pad && t == sstart) {   /* a sequence starts: h0 or zeros */
+#pragma unroll
+                    for (int k = 0; k < NPT; ++k) {
+                        const int64_t n = (int64_t)li * NPT + k;
+                        h[k] = dvalid && n < a.N ? ssm__cu_param(a.h0, s * a.h0.s[0] + d * a.h0.s[1] + n * a.h0.s[2], 0.0f)
+                                                 : 0.0f;
+                    }
+                    restarted = true;
+                    sumdt = 0.0;
+                }
+                token(tl, pad);
+            }
+            if (OUT && VEC) {
+                __syncthreads();
+#pragma unroll
+                for (int k = 0; k < SSM__SCAN_VPT; ++k) {
+                    const int v = tid + k * SSM__SCAN_THREADS, cl = v >> 2, part = v & 3;
+                    const int64_t dl = d0 + cl;
+                    if (v < CPB * 4 && dl < a.D && tt + part * 8 < t1)
+                        ssm__cu_st8<T>((T *)(uintptr_t)a.out.p + b * a.out.s[0] + dl * a.out.s[1] + tt + part * 8,
+                                       s_y + cl * TP + part * 8);
+                }
+            } else if (OUT) {
+                __syncthreads();
+                for (int e = tid; e < CPB * SSM__SCAN_TT; e += SSM__SCAN_THREADS) {
+                    const int cl = e / SSM__SCAN_TT, tl = e % SSM__SCAN_TT;
+                    const int64_t dl = d0 + cl;
+                    if (dl < a.D && tl < nt)
+                        ssm__cu_st<T>(a.out.p, b * a.out.s[0] + dl * a.out.s[1] + (tt + tl) * a.out.s[2], s_y[cl * TP + tl]);
+                }
+            }
+        }
+
+        if (OUT) {   /* the sequence that ends exactly at this chunk's end */
+            const bool ends = a.varlen ? (s < a.nseq && send == t1 && send > sstart) : t1 == a.L;
+            if (ends && dvalid && a.hlast.p) {
+#pragma unroll
+                for (int k = 0; k < NPT; ++k) {
+                    const int64_t n = (int64_t)li * NPT + k;
+                    if (n >= a.N) continue;
+                    if (a.stage_final) a.ws_final[(s * a.D + d) * a.npad + n] = h[k];
+                    else ((float *)a.hlast.p)[s * a.hlast.s[0] + d * a.hlast.s[1] + n * a.hlast.s[2]] = h[k];
+                }
+            }
+        } else {   /* chunk summary for the composition: end state and decay (or restart) */
+#pragma unroll
+            for (int k = 0; k < NPT; ++k) {
+                const int64_t at = ((b * a.NC + c) * a.D + (dvalid ? d : 0)) * a.npad + li * NPT + k;
+                if (!dvalid) continue;
+                a.ws_h[at] = h[k];
+                a.ws_dec[at] = restarted ? -1.0f : ssm__cu_ex2(A2[k] * (float)sumdt);
+            }
+        }
+    }
+}
+
+/* Final states: sequences with no tokens keep h0 (or zeros); staged ones are copied out. */
+__global__ void __launch_bounds__(256) ssm__cu_scan_final_kernel(ssm__cu_scan_args a) {
+    const int64_t nseq = a.varlen ? a.nseq : a.B, total = nseq * a.D * a.N;
+    for (int64_t it = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; it < total; it += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t n = it % a.N, d = (it / a.N) % a.D, s = it / (a.N * a.D);
+        const bool empty = a.varlen ? ssm__cu_seq(a.cu, s + 1, a.L) <= ssm__cu_seq(a.cu, s, a.L) : a.L == 0;
+        float *dst = (float *)a.hlast.p + s * a.hlast.s[0] + d * a.hlast.s[1] + n * a.hlast.s[2];
+        if (empty) *dst = ssm__cu_param(a.h0, s * a.h0.s[0] + d * a.h0.s[1] + n * a.h0.s[2], 0.0f);
+        else if (a.stage_final) *dst = a.ws_final[(s * a.D + d) * a.npad + n];
+    }
+}
+
+typedef struct ssm__cu_scan_plan {
+    int npt, lpc, nc;
+    int64_t Lc;
+    size_t smem;
+} ssm__cu_scan_plan;
+
+static ssm__cu_scan_plan ssm__cu_scan_make_plan(const ssm_selective_scan_params *p, int sms) {
+    ssm__cu_scan_plan pl;
+    const int64_t N = p->N, rows = (p->cu_seqlens.data ? 1 : p->B) * p->D;
+    int64_t threads, want, maxnc;
+    pl.npt = N <= 1 ? 1 : N <= 2 ? 2 : N <= 4 ? 4 : N <= 256 ? 8 : 16;
+    pl.lpc = 1;
+    while ((int64_t)pl.lpc * pl.npt < N) pl.lpc *= 2;
+    /* enough resident threads to keep the exp units busy: time-chunk when rows are few */
+    threads = rows * pl.lpc;
+    want = (int64_t)(sms > 0 ? sms : 1) * 1024;
+    maxnc = p->L / (4 * SSM__SCAN_TT);
+    pl.nc = 1;
+    if (threads < want / 4 && maxnc > 1) {
+        int64_t nc = ssm__cu_cdiv(want, threads > 0 ? threads : 1);
+        if (nc > maxnc) nc = maxnc;
+        if (nc > 64) nc = 64;
+        pl.nc = (int)(nc > 1 ? nc : 1);
+    }
+    pl.Lc = ssm__cu_cdiv(ssm__cu_cdiv(p->L > 0 ? p->L : 1, pl.nc), SSM__SCAN_TT) * SSM__SCAN_TT;
+    pl.nc = (int)ssm__cu_cdiv(p->L > 0 ? p->L : 1, pl.Lc);
+    {
+        const int cpb = SSM__SCAN_THREADS / pl.lpc, npad = pl.lpc * pl.npt;
+        pl.smem = sizeof(float) * ((size_t)4 * cpb * (SSM__SCAN_TT + 1) + (size_t)2 * npad * SSM__SCAN_TT);
+    }
+    return pl;
+}
+
+static void ssm__cu_scan_carve(ssm__cu_arena *ar, const ssm_selective_scan_params *p, const ssm__cu_scan_plan *pl,
+                            float **ws_h, float **ws_dec, float **ws_final) {
+    const int64_t nb = p->cu_seqlens.data ? 1 : p->B, npad = (int64_t)pl->lpc * pl->npt;
+    const int64_t nseq = p->cu_seqlens.data ? p->nseq : p->B;
+    *ws_h = *ws_dec = *ws_final = NULL;
+    if (pl->nc <= 1) return;
+    *ws_h = (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(nb * pl->nc * p->D * npad));
+    *ws_dec = (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(nb * pl->nc * p->D * npad));
+    if (p->h_last.data) *ws_final = (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(nseq * p->D * npad));
+}
+
+template <typename T, int NPT, bool SHARED, bool VEC>
+static ssm_status ssm__cu_scan_run(const ssm__cu_scan_args &a, const ssm__cu_scan_plan &pl, cudaStream_t stream) {
+    const int64_t nb = a.varlen ? 1 : a.B;
+    dim3 grid((unsigned)ssm__cu_cdiv(a.D, SSM__SCAN_THREADS / a.LPC), (unsigned)(nb * a.NC < 65535 ? nb * a.NC : 65535));
+    if (pl.smem > 48 * 1024) {
+        if (cudaFuncSetAttribute(ssm__cu_scan_kernel<T, NPT, true, SHARED, VEC>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 (int)pl.smem) != cudaSuccess ||
+            cudaFuncSetAttribute(ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 (int)pl.smem) != cudaSuccess)
+            return SSM_ERR_DEVICE;
+    }
+    if (a.NC > 1) ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC><<<grid, SSM__SCAN_THREADS, pl.smem, stream>>>(a);
+    ssm__cu_scan_kernel<T, NPT, true, SHARED, VEC><<<grid, SSM__SCAN_THREADS, pl.smem, stream>>>(a);
+    return ssm__cu_launched();
+}
+
+template <typename T, int NPT>
+static ssm_status ssm__cu_scan_run2(const ssm__cu_scan_args &a, const ssm__cu_scan_plan &pl, cudaStream_t stream) {
+    if (a.vec && sizeof(T) == 2 && NPT == 8) return ssm__cu_scan_run<T, NPT, true, true>(a, pl, stream);
+    return a.shared_bc ? ssm__cu_scan_run<T, NPT, true, false>(a, pl, stream)
+                       : ssm__cu_scan_run<T, NPT, false, false>(a, pl, stream);
+}
+
+template <typename T>
+static ssm_status ssm__cu_scan_dispatch(const ssm__cu_scan_args &a, const ssm__cu_scan_plan &pl, cudaStream_t stream) {
+    switch (pl.npt) {
+    case 1: return ssm__cu_scan_run2<T, 1>(a, pl, stream);
+    case 2: return ssm__cu_scan_run2<T, 2>(a, pl, stream);
+    case 4: return ssm__cu_scan_run2<T, 4>(a, pl, stream);
+    case 8: return ssm__cu_scan_run2<T, 8>(a, pl, stream);
+    default: return ssm__cu_scan_run2<T, 16>(a, pl, stream);
+    }
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_selective_scan_workspace_size(const ssm_selective_scan_params *p) {
+    ssm__cu_arena ar = ssm__cu_arena_of(NULL);
+    ssm__cu_scan_plan pl;
+    float *h, *dec, *fin;
+    if (ssm_selective_scan_validate_args(p) != SSM_OK || p->N > 512) return 0;
+    pl = ssm__cu_scan_make_plan(p, ssm__cu_sm_count());
+    ssm__cu_scan_carve(&ar, p, &pl, &h, &dec, &fin);
+    return ssm__cu_arena_bytes(&ar);
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_selective_scan(const ssm_selective_scan_params *p, cudaStream_t stream,
+                                                void *workspace, size_t workspace_size) {
+    ssm__cu_scan_args a;
+    ssm__cu_scan_plan pl;
+    ssm__cu_arena ar = ssm__cu_arena_of(workspace);
+    ssm_status st = ssm_selective_scan_validate_args(p);
+    int sms;
+    int64_t G;
+    if (st != SSM_OK) return st;
+    if (p->N > 512) return SSM_ERR_UNSUPPORTED;
+    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    pl = ssm__cu_scan_make_plan(p, sms);
+    ssm__cu_scan_carve(&ar, p, &pl, &a.ws_h, &a.ws_dec, &a.ws_final);
+    if ((st = ssm__cu_check_ws(ssm__cu_arena_bytes(&ar), workspace, workspace_size)) != SSM_OK) return st;
+    G = p->G ? p->G : 1;
+    a.B = p->B; a.D = p->D; a.L = p->L; a.N = p->N;
+    a.per_group = p->D / G;
+    a.varlen = p->cu_seqlens.data != NULL;
+    a.nseq = a.varlen ? p->nseq : p->B;
+    a.softplus = p->delta_softplus != 0;
+    a.LPC = pl.lpc;
+    a.NC = pl.nc;
+    a.Lc = pl.Lc;
+    a.npad = pl.lpc * pl.npt;
+    a.stage_final = pl.nc > 1 && p->h_last.data != NULL;
+    a.u = SSM__IN_VIEW(p->u, 3, a.B, a.D, a.L, 0);
+    a.delta = SSM__IN_VIEW(p->delta, 3, a.B, a.D, a.L, 0);
+    a.A = SSM__IN_VIEW(p->A, 2, a.D, a.N, 0, 0);
+    a.Bm = SSM__IN_VIEW(p->Bm, 4, a.B, G, a.N, a.L);
+    a.Cm = SSM__IN_VIEW(p->Cm, 4, a.B, G, a.N, a.L);
+    a.Dskip = SSM__IN_VIEW(p->Dskip, 1, a.D, 0, 0, 0);
+    a.z = SSM__IN_VIEW(p->z, 3, a.B, a.D, a.L, 0);
+    a.dbias = SSM__IN_VIEW(p->delta_bias, 1, a.D, 0, 0, 0);
+    a.h0 = SSM__IN_VIEW(p->h0, 3, a.nseq, a.D, a.N, 0);
+    a.cu = SSM__IN_VIEW(p->cu_seqlens, 1, a.nseq + 1, 0, 0, 0);
+    a.out = SSM__IN_VIEW(p->out, 3, a.B, a.D, a.L, 0);
+    a.hlast = SSM__IN_VIEW(p->h_last, 3, a.nseq, a.D, a.N, 0);
+    /* B and C from shared memory when every block's channels are in one group */
+    a.shared_bc = a.per_group % (SSM__SCAN_THREADS / pl.lpc) == 0 || G == 1;
+    /* 16-byte vector tiles: 16-bit rows with unit time stride, aligned rows, B/C in shared memory */
+    a.vec = p->dtype != SSM_F32 && a.shared_bc && pl.lpc == 2 && pl.npt == 8 && a.L % 8 == 0 && a.u.s[2] == 1 && a.delta.s[2] == 1 &&
+            a.out.s[2] == 1 && a.Bm.s[3] == 1 && a.Cm.s[3] == 1 && (!a.z.p || a.z.s[2] == 1) &&
+            ssm__cu_aligned(a.u.p, 16) && ssm__cu_aligned(a.delta.p, 16) && ssm__cu_aligned(a.out.p, 16) &&
+            ssm__cu_aligned(a.Bm.p, 16) && ssm__cu_aligned(a.Cm.p, 16) && (!a.z.p || ssm__cu_aligned(a.z.p, 16)) &&
+            ssm__cu_rows_multiple(&a.u, 3, 8) && ssm__cu_rows_multiple(&a.delta, 3, 8) && ssm__cu_rows_multiple(&a.out, 3, 8) &&
+            ssm__cu_rows_multiple(&a.Bm, 4, 8) && ssm__cu_rows_multiple(&a.Cm, 4, 8) &&
+            (!a.z.p || ssm__cu_rows_multiple(&a.z, 3, 8));
+    if (a.B > 0 && a.L > 0) {
+        SSM__DISPATCH_DTYPE(p->dtype, T, st = ssm__cu_scan_dispatch<T>(a, pl, stream));
+        if (st != SSM_OK) return st;
+    }
+    if (a.hlast.p && a.nseq > 0 && (a.varlen || a.L == 0 || a.stage_final)) {
+        ssm__cu_scan_final_kernel<<<ssm__cu_blocks(a.nseq * a.D * a.N, 256, sms), 256, 0, stream>>>(a);
+        return ssm__cu_launched();
+    }
+    return SSM_OK;
+}
+
+}   /* extern "C" */
+
+/* ================================================================ hsa_select (SPEC §5)
+
+   One warp per (b, t, head). Scores are double dot products (cached in shared memory for up to
+   1024 eligible chunks, recomputed beyond that). The K-th best chunk (the threshold) comes from
+   K rounds of a warp arg-max over the chunks ranked after the previous pick, with SPEC's order
+   (larger score, then larger chunk index, NaN last); then one pass over the eligible chunks in
+   descending order emits the chosen ones into slots (ballot + popc) with their weights, the
+   stick-breaking prefix sums as a warp scan. Not a hot path: written to be exact and simple. */
+
+#define SSM__HSEL_WARPS 4
+#define SSM__HSEL_CACHE 1024
+
+typedef struct ssm__cu_hsel_args {
+    int64_t B, Lq, C, HR, R, K, S, q_offset, window;
+    int mode;
+    ssm__cu_cv qr, lmk, idx, w;
+} ssm__cu_hsel_args;
+
+template <typename T>
+static __device__ double ssm__cu_hsel_score(const ssm__cu_hsel_args &a, int64_t b, int64_t t, int64_t h, int64_t c) {
+    const int64_t qo = b * a.qr.s[0] + t * a.qr.s[1] + h * a.qr.s[2];
+    const int64_t lo = b * a.lmk.s[0] + c * a.lmk.s[1] + h * a.lmk.s[2];
+    double acc = 0.0;
+    for (int64_t r = 0; r < a.R; ++r)
+        acc += (double)ssm__cu_ldg<T>(a.qr.p, qo + r * a.qr.s[3]) * (double)ssm__cu_ldg<T>(a.lmk.p, lo + r * a.lmk.s[3]);
+    return acc / sqrt((double)a.R);
+}
+
+/* Chunk ca (score ra) is picked before chunk cb (score rb). */
+static __device__ __forceinline__ bool ssm__cu_hsel_before(double ra, int64_t ca, double rb, int64_t cb) {
+    const bool na = isnan(ra), nb = isnan(rb);
+    if (na || nb) return na != nb ? nb : ca > cb;
+    if (ra != rb) return ra > rb;
+    return ca > cb;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(32 * SSM__HSEL_WARPS) ssm__cu_hsel_kernel(ssm__cu_hsel_args a) {
+    __shared__ double cache[SSM__HSEL_WARPS][SSM__HSEL_CACHE];
+    const unsigned full = 0xffffffffu;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int64_t total = a.B * a.Lq * a.HR;
+    for (int64_t qi = (int64_t)blockIdx.x * SSM__HSEL_WARPS + warp; qi < total;
+         qi += (int64_t)gridDim.x * SSM__HSEL_WARPS) {
+        const int64_t h = qi % a.HR, t = (qi / a.HR) % a.Lq, b = qi / (a.HR * a.Lq);
+        const int64_t pos = a.q_offset + t, lim = a.window ? pos - a.window + a.S : pos;
+        const int64_t ne = lim >= a.S ? (lim / a.S < a.C ? lim / a.S : a.C) : 0;   /* eligible: [0, ne) */
+        const bool cached = ne <= SSM__HSEL_CACHE;
+        const int64_t obase = b * a.idx.s[0] + t * a.idx.s[1] + h * a.idx.s[2];
+        const int64_t wbase = b * a.w.s[0] + t * a.w.s[1] + h * a.w.s[2];
+        if (cached)
+            for (int64_t c = lane; c < ne; c += 32) cache[warp][c] = ssm__cu_hsel_score<T>(a, b, t, h, c);
+        __syncwarp();
+#define SSM__HSEL_SCORE(c) (cached ? cache[warp][c] : ssm__cu_hsel_score<T>(a, b, t, h, c))
+        const bool all = ne <= a.K;
+        int64_t tau = -1;
+        double rtau = 0.0;
+        if (!all) {
+            for (int64_t round = 0; round < a.K; ++round) {
+                int64_t bc = -1;
+                double br = 0.0;
+                for (int64_t c = lane; c < ne; c += 32) {
+                    const double r = SSM__HSEL_SCORE(c);
+                    if (round > 0 && !ssm__cu_hsel_before(rtau, tau, r, c)) continue;   /* already taken */
+                    if (bc < 0 || ssm__cu_hsel_before(r, c, br, bc)) { bc = c; br = r; }
+                }
+                for (int o = 16; o > 0; o >>= 1) {
+                    const long long oc = __shfl_xor_sync(full, (long long)bc, o);
+                    const double orr = __shfl_xor_sync(full, br, o);
+                    if (oc >= 0 && (bc < 0 || ssm__cu_hsel_before(orr, oc, br, bc))) { bc = oc; br = orr; }
+                }
+                tau = bc;
+                rtau = br;
+            }
+        }
+        double m = -INFINITY, sum = 0.0;
+        if (a.mode == SSM_HSA_SOFTMAX) {
+            for (int64_t c = lane; c < ne; c += 32) {
+                const double r = SSM__HSEL_SCORE(c);
+                if (all || c == tau || ssm__cu_hsel_before(r, c, rtau, tau)) m = fmax(m, r);
+            }
+            for (int o = 16; o > 0; o >>= 1) m = fmax(m, __shfl_xor_sync(full, m, o));
+            for (int64_t c = lane; c < ne; c += 32) {
+                const double r = SSM__HSEL_SCORE(c);
+                if (all || c == tau || ssm__cu_hsel_before(r, c, rtau, tau)) sum += exp(r - m);
+            }
+            for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(full, sum, o);
+        }
+        int64_t slot_base = 0;
+        double carry = 0.0;
+        for (int64_t base = ne - 1; base >= 0; base -= 32) {   /* descending chunk index */
+            const int64_t c = base - lane;
+            double r = 0.0;
+            bool chosen = false;
+            if (c >= 0) {
+                r = SSM__HSEL_SCORE(c);
+                chosen = all || c == tau || ssm__cu_hsel_before(r, c, rtau, tau);
+            }
+            const unsigned bal = __ballot_sync(full, chosen);
+            const int64_t slot = slot_base + __popc(bal & ((1u << lane) - 1u));
+            double wv;
+            if (a.mode == SSM_HSA_SOFTMAX) {
+                wv = exp(r - m) / sum;
+            } else {
+                double incl = chosen ? (r > 15.0 ? r : log1p(exp(r))) : 0.0;
+                for (int o = 1; o < 32; o <<= 1) {
+                    const double v = __shfl_up_sync(full, incl, o);
+                    if (lane >= o) incl += v;
+                }
+                wv = exp(r - (carry + incl));
+                carry += __shfl_sync(full, incl, 31);
+            }
+            if (chosen && slot < a.K) {
+                ((int *)(uintptr_t)a.idx.p)[obase + slot * a.idx.s[3]] = (int)c;
+                ((float *)(uintptr_t)a.w.p)[wbase + slot * a.w.s[3]] = (float)wv;
+            }
+            slot_base += __popc(bal);
+        }
+#undef SSM__HSEL_SCORE
+        for (int64_t i = slot_base + lane; i < a.K; i += 32) {
+            ((int *)(uintptr_t)a.idx.p)[obase + i * a.idx.s[3]] = -1;
+            ((float *)(uintptr_t)a.w.p)[wbase + i * a.w.s[3]] = 0.0f;
+        }
+        __syncwarp();
+    }
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_hsa_select_workspace_size(const ssm_hsa_select_params *p) {
+    (void)p;
+    return 0;
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cudaStream_t stream, void *workspace,
+                                            size_t workspace_size) {
+    ssm__cu_hsel_args a;
+    ssm_status st = ssm_hsa_select_validate_args(p);
+    int sms;
+    int64_t total;
+    (void)workspace;
+    (void)workspace_size;
+    if (st != SSM_OK) return st;
+    a.B = p->B; a.Lq = p->Lq; a.C = p->C; a.HR = p->HR; a.R = p->R; a.K = p->K; a.S = p->S;
+    a.q_offset = p->q_offset;
+    a.window = p->window;
+    a.mode = (int)p->mode;
+    a.qr = SSM__IN_VIEW(p->qr, 4, a.B, a.Lq, a.HR, a.R);
+    a.lmk = SSM__IN_VIEW(p->lmk, 4, a.B, a.C, a.HR, a.R);
+    a.idx = SSM__IN_VIEW(p->idx, 4, a.B, a.Lq, a.HR, a.K);
+    a.w = SSM__IN_VIEW(p->w, 4, a.B, a.Lq, a.HR, a.K);
+    total = a.B * a.Lq * a.HR;
+    if (total == 0) return SSM_OK;
+    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    SSM__DISPATCH_DTYPE(p->dtype, T,
+                        ssm__cu_hsel_kernel<T><<<ssm__cu_blocks(total * 32, 32 * SSM__HSEL_WARPS, sms * 4),
+                                              32 * SSM__HSEL_WARPS, 0, stream>>>(a));
+    return ssm__cu_launched();
+}
+
+}   /* extern "C" */
+
+/* ================================================================ hsa_attention (SPEC §5)
+
+   Two kernels. The general one (any shape, f32, strides) gives one warp to each query row
+   (b, t, hq): per slot, one pass for the chunk's softmax max and sum, one for the weighted sum
+   of values, all in f32 (the sum over keys of exp in double where sm_n enters).
+
+   The tensor-core one (16-bit activations, E = Ev = 64, S % 16 == 0 and S <= 64) works on a
+   block of TB tokens of one (b, KV head): all G query heads of a token are rows, so every
+   row's query, chunk and weight are known. The block's (token, slot) pairs are counting-sorted
+   by chunk; each warp walks a contiguous range of the sorted rows, packs up to 16 rows that
+   share a chunk into one m16 tile (for small G that groups different tokens that picked the
+   same chunk; for G >= 16 a tile is 16 heads of one token), loads that chunk's K and V into its
+   own shared-memory buffer only when the chunk changes (cp.async, XOR-swizzled rows), and runs
+   S = Q K^T, the per-row softmax in registers and P V with mma.sync (bf16 or f16 operands, f32
+   accumulation; the accumulator fragments of S become the A operand of P V). The w / l scaled
+   result is added to the rows' f32 accumulators in shared memory, written out at the end. */
+
+typedef struct ssm__cu_hatt_args {
+    int64_t B, Lq, Lk, HQ, HK, E, Ev, K, S, C, G, TB;
+    float scale, sm_n;
+    ssm__cu_cv q, k, v, idx, w, o, lse;
+} ssm__cu_hatt_args;
+
+#define SSM__HATT_EPL 4
+
+template <typename T>
+static __device__ __forceinline__ float ssm__cu_hatt_score(const ssm__cu_hatt_args &a, int64_t qoff, int64_t koff) {
+    float acc = 0.0f;
+    for (int64_t e = 0; e < a.E; ++e) acc += ssm__cu_ldg<T>(a.q.p, qoff + e * a.q.s[3]) * ssm__cu_ldg<T>(a.k.p, koff + e * a.k.s[3]);
+    return a.scale * acc;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(128) ssm__cu_hatt_generic_kernel(ssm__cu_hatt_args a) {
+    __shared__ float s_p[4][32];
+    const unsigned full = 0xffffffffu;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int64_t total = a.B * a.Lq * a.HQ;
+    for (int64_t row = (int64_t)blockIdx.x * 4 + warp; row < total; row += (int64_t)gridDim.x * 4) {
+        const int64_t hq = row % a.HQ, t = (row / a.HQ) % a.Lq, b = row / (a.HQ * a.Lq), h = hq / a.G;
+        const int64_t qoff = b * a.q.s[0] + t * a.q.s[1] + hq * a.q.s[2];
+        for (int64_t e0 = 0; e0 < a.Ev; e0 += 32 * SSM__HATT_EPL) {
+            float acc[SSM__HATT_EPL];
+#pragma unroll
+            for (int r = 0; r < SSM__HATT_EPL; ++r) acc[r] = 0.0f;
+            for (int64_t i = 0; i < a.K; ++i) {
+                const int64_t c = __ldg((const int *)a.idx.p + b * a.idx.s[0] + t * a.idx.s[1] + h * a.idx.s[2] + i * a.idx.s[3]);
+                float *lse = a.lse.p ? (float *)(uintptr_t)a.lse.p + b * a.lse.s[0] + t * a.lse.s[1] + hq * a.lse.s[2] +
+                                           i * a.lse.s[3]
+                                     : NULL;
+                if (c < 0 || c >= a.C) {   /* empty slot (or an index outside [-1, C)) */
+                    if (e0 == 0 && lse && lane == 0) *lse = -INFINITY;
+                    continue;
+                }
+                const float wi = __ldg((const float *)a.w.p + b * a.w.s[0] + t * a.w.s[1] + h * a.w.s[2] + i * a.w.s[3]);
+                const int64_t kbase = b * a.k.s[0] + c * a.S * a.k.s[1] + h * a.k.s[2];
+                float m = -INFINITY, l = 0.0f;
+                for (int64_t j = lane; j < a.S; j += 32) m = fmaxf(m, ssm__cu_hatt_score<T>(a, qoff, kbase + j * a.k.s[1]));
+                for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(full, m, o));
+                for (int64_t j = lane; j < a.S; j += 32) l += expf(ssm__cu_hatt_score<T>(a, qoff, kbase + j * a.k.s[1]) - m);
+                l = ssm__cu_warp_sum(l);
+                const double ld = (double)l + (a.sm_n != 0.0f ? (double)a.sm_n * exp(-(double)m) : 0.0);
+                if (e0 == 0 && lse && lane == 0) *lse = (float)((double)m + log(ld));
+                float part[SSM__HATT_EPL];
+#pragma unroll
+                for (int r = 0; r < SSM__HATT_EPL; ++r) part[r] = 0.0f;
+                for (int64_t j0 = 0; j0 < a.S; j0 += 32) {
+                    const int64_t j = j0 + lane;
+                    s_p[warp][lane] = j < a.S ? expf(ssm__cu_hatt_score<T>(a, qoff, kbase + j * a.k.s[1]) - m) : 0.0f;
+                    __syncwarp();
+                    const int64_t jn = a.S - j0 < 32 ? a.S - j0 : 32;
+                    for (int64_t jj = 0; jj < jn; ++jj) {
+                        const float pj = s_p[warp][jj];
+                        const int64_t vrow = b * a.v.s[0] + (c * a.S + j0 + jj) * a.v.s[1] + h * a.v.s[2];
+#pragma unroll
+                        for (int r = 0; r < SSM__HATT_EPL; ++r) {
+                            const int64_t e = e0 + lane + 32 * r;
+                            if (e < a.Ev) part[r] += pj * ssm__cu_ldg<T>(a.v.p, vrow + e * a.v.s[3]);
+                        }
+                    }
+                    __syncwarp();
+                }
+                const float f = (float)((double)wi / ld);
+#pragma unroll
+                for (int r = 0; r < SSM__HATT_EPL; ++r) acc[r] += f * part[r];
+            }
+#pragma unroll
+            for (int r = 0; r < SSM__HATT_EPL; ++r) {
+                const int64_t e = e0 + lane + 32 * r;
+                if (e < a.Ev) ssm__cu_st<T>(a.o.p, b * a.o.s[0] + t * a.o.s[1] + hq * a.o.s[2] + e * a.o.s[3], acc[r]);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- tensor-core helpers (sm_80+) */
+
+template <typename TT> struct ssm__cu_mm;
+template <> struct ssm__cu_mm<__nv_bfloat16> {
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+        return *(uint32_t *)&v;
+    }
+    static __device__ __forceinline__ float round(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
+    static __device__ __forceinline__ float half_at(uint32_t u, int i) {
+        return __uint_as_float((i ? u & 0xffff0000u : u << 16));
+    }
+    static __device__ __forceinline__ void mma(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+template <> struct ssm__cu_mm<__half> {
+    static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+        __half2 v = __floats2half2_rn(lo, hi);
+        return *(uint32_t *)&v;
+    }
+    static __device__ __forceinline__ float round(float v) { return __half2float(__float2half_rn(v)); }
+    static __device__ __forceinline__ float half_at(uint32_t u, int i) {
+        __half2 v = *(__half2 *)&u;
+        return i ? __high2float(v) : __low2float(v);
+    }
+    static __device__ __forceinline__ void mma(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+};
+
+/* f32 pair -> two 16-bit pairs, hi + lo, whose sum carries about 16 mantissa bits. */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_split2(float x0, float x1, uint32_t *hi, uint32_t *lo) {
+    const float h0 = ssm__cu_mm<TT>::round(x0), h1 = ssm__cu_mm<TT>::round(x1);
+    *hi = ssm__cu_mm<TT>::pack(h0, h1);
+    *lo = ssm__cu_mm<TT>::pack(x0 - h0, x1 - h1);
+}
+
+static __device__ __forceinline__ uint32_t ssm__cu_smem_addr(const void *p) {
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(ssm__cu_smem_addr(dst)), "l"(src));
+}
+static __device__ __forceinline__ void ssm__cu_cp_commit(void) { asm volatile("cp.async.commit_group;"); }
+static __device__ __forceinline__ void ssm__cu_cp_wait_all(void) { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
+static __device__ __forceinline__ void ssm__cu_ldsm4(uint32_t *r, const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(ssm__cu_smem_addr(p)));
+}
+static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(ssm__cu_smem_addr(p)));
+}
+
+/* ---------------------------------------------------------------- hsa_attention, tensor cores */
+
+#define SSM__HTC_WARPS 8
+#define SSM__HTC_ROWS 256    /* accumulator rows per block: TB * G <= 256 */
+#define SSM__HTC_PAIRS 2048  /* (token, slot) pairs per block: TB * K <= 2048 */
+#define SSM__HTC_CMAX 1024   /* chunks of one sequence (histogram size) */
+#define SSM__HTC_ACS 68       /* accumulator row stride (floats): padded against bank conflicts */
+#define SSM__HTC_SMEM                                                                                       \
+    ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * 2 * 64 * 64 * 2 + (size_t)SSM__HTC_PAIRS * 8 + \
+     (size_t)SSM__HTC_CMAX * 4)
+
+/* Element offset of (row, col) in a 64-wide 16-bit tile whose 16-byte chunks are XOR-swizzled
+   by row, so that 8 rows read at one column hit 8 different bank groups. */
+static __device__ __forceinline__ int ssm__cu_swz(int row, int col) {
+    return row * 64 + ((((col >> 3) ^ row) & 7) << 3) + (col & 7);
+}
+
+template <typename TT>
+__global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel(ssm__cu_hatt_args a) {
+    extern __shared__ __align__(16) unsigned char ssm__cu_htc_smem[];
+    float *s_acc = (float *)ssm__cu_htc_smem;
+    TT *s_kv = (TT *)(s_acc + SSM__HTC_ROWS * SSM__HTC_ACS);
+    int *s_pc = (int *)(s_kv + SSM__HTC_WARPS * 2 * 64 * 64);   /* chunk of pair p, or -1 */
+    int *s_sorted = s_pc + SSM__HTC_PAIRS;                       /* pairs in chunk order */
+    int *s_hist = s_sorted + SSM__HTC_PAIRS;
+    __shared__ int s_nvalid;
+    const unsigned full = 0xffffffffu;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
+    TT *kbuf = s_kv + warp * 2 * 64 * 64, *vbuf = kbuf + 64 * 64;
+    const int G = (int)a.G, K = (int)a.K, S = (int)a.S;   /* small: checked by the launcher */
+    const int64_t nblk = (a.Lq + a.TB - 1) / a.TB, total = a.B * a.HK * nblk;
+
+    for (int64_t blk = blockIdx.x; blk < total; blk += gridDim.x) {
+        const int64_t tb = blk % nblk, h = (blk / nblk) % a.HK, b = blk / (nblk * a.HK);
+        const int64_t t0 = tb * a.TB, ntok = a.Lq - t0 < a.TB ? a.Lq - t0 : a.TB;
+        const int npairs = (int)(ntok * K), nrows = (int)(ntok * G);
+        __syncthreads();   /* the previous block's results are written out */
+        for (int i = tid; i < nrows * SSM__HTC_ACS; i += blockDim.x) s_acc[i] = 0.0f;
+        for (int i = tid; i < (int)a.C; i += blockDim.x) s_hist[i] = 0;
+        if (tid == 0) s_nvalid = 0;
+        __syncthreads();
+        for (int p = tid; p < npairs; p += blockDim.x) {
+            const int tl = p / K, i = p % K;
+            const int64_t t = t0 + tl;
+            const int64_t c = __ldg((const int *)a.idx.p + b * a.idx.s[0] + t * a.idx.s[1] + h * a.idx.s[2] + i * a.idx.s[3]);
+            const bool ok = c >= 0 && c < a.C;
+            s_pc[p] = ok ? (int)c : -1;
+            if (ok) {
+                atomicAdd(&s_hist[c], 1);
+                atomicAdd(&s_nvalid, 1);
+            } else if (a.lse.p) {
+                for (int j = 0; j < G; ++j)
+                    ((float *)(uintptr_t)a.lse.p)[b * a.lse.s[0] + t * a.lse.s[1] + (h * G + j) * a.lse.s[2] + i * a.lse.s[3]] =
+                        -INFINITY;
+            }
+        }
+        __syncthreads();
+        if (warp == 0) {   /* exclusive scan of the histogram: start offsets */
+            const int per = ((int)a.C + 31) / 32, lo = lane * per, hi = lo + per < (int)a.C ? lo + per : (int)a.C;
+            int sum = 0;
+            for (int i = lo; i < hi; ++i) sum += s_hist[i];
+            int incl = sum;
+            for (int o = 1; o < 32; o <<= 1) {
+                const int v = __shfl_up_sync(full, incl, o);
+                if (lane >= o) incl += v;
+            }
+            int run = incl - sum;
+            for (int i = lo; i < hi; ++i) {
+                const int n = s_hist[i];
+                s_hist[i] = run;
+                run += n;
+            }
+        }
+        __syncthreads();
+        for (int p = tid; p < npairs; p += blockDim.x)
+            if (s_pc[p] >= 0) s_sorted[atomicAdd(&s_hist[s_pc[p]], 1)] = p;
+        __syncthreads();
+
+        /* each warp: a contiguous range of the sorted rows (row = pair position * G + head) */
+        const int vrows = s_nvalid * (int)G;
+        const int r_lo = (int)((int64_t)vrows * warp / SSM__HTC_WARPS), r_hi = (int)((int64_t)vrows * (warp + 1) / SSM__HTC_WARPS);
+        int loaded = -1;
+        for (int r0 = r_lo; r0 < r_hi;) {
+            const int pp0 = r0 / G, chunk = s_pc[s_sorted[pp0]];
+            /* rows in this tile: the rest of this pair, then whole pairs with the same chunk, at most 16 */
+            int n = min(16, min((pp0 + 1) * G, r_hi) - r0);
+            while (n < 16 && r0 + n < r_hi) {
+                const int pq = (r0 + n) / G;
+                if (s_pc[s_sorted[pq]] != chunk) break;
+                n = min(16, min((pq + 1) * G, r_hi) - r0);
+            }
+            /* this lane's two rows: gq and gq + 8 of the tile; their queries load while K, V stage */
+            int64_t rt[2], rhq[2], rslot[2], racc[2];
+            bool rok[2];
+            uint32_t qa[4][4];
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                const int rr = r0 + gq + 8 * hr;
+                rok[hr] = gq + 8 * hr < n;
+                const int pr = rr / G, j = rr - pr * G;
+                const int p = rok[hr] ? s_sorted[pr] : 0;
+                const int tl = p / K;
+                rt[hr] = t0 + tl;
+                rhq[hr] = h * G + j;
+                rslot[hr] = p - tl * K;
+                racc[hr] = tl * G + j;
+            }
+#pragma unroll
+            for (int ks = 0; ks < 4; ++ks)
+#pragma unroll
+                for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+                    for (int hr = 0; hr < 2; ++hr) {
+                        const TT *qrow = (const TT *)a.q.p + b * a.q.s[0] + rt[hr] * a.q.s[1] + rhq[hr] * a.q.s[2];
+                        qa[ks][hr + 2 * hh] = rok[hr] ? __ldg((const unsigned *)(qrow + ks * 16 + hh * 8 + 2 * cq)) : 0u;
+                    }
+            if (chunk != loaded) {   /* stage K and V of the chunk (S rows of 64) */
+                __syncwarp();
+                const TT *kg = (const TT *)a.k.p + b * a.k.s[0] + (int64_t)chunk * S * a.k.s[1] + h * a.k.s[2];
+                const TT *vg = (const TT *)a.v.p + b * a.v.s[0] + (int64_t)chunk * S * a.v.s[1] + h * a.v.s[2];
+                for (int i = lane; i < (int)S * 8; i += 32) {
+                    const int row = i / 8, part = i % 8;
+                    ssm__cu_cp16(kbuf + ssm__cu_swz(row, part * 8), kg + row * a.k.s[1] + part * 8);
+                    ssm__cu_cp16(vbuf + ssm__cu_swz(row, part * 8), vg + row * a.v.s[1] + part * 8);
+                }
+                ssm__cu_cp_commit();
+                ssm__cu_cp_wait_all();
+                __syncwarp();
+                loaded = chunk;
+            }
+            /* S = Q K^T: n-tiles of 8 keys */
+            float sc[8][4];
+            const int nkt = (int)S / 8;
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt) {
+                sc[nt][0] = sc[nt][1] = sc[nt][2] = sc[nt][3] = 0.0f;
+                if (nt < nkt) {
+#pragma unroll
+                    for (int kp = 0; kp < 2; ++kp) {
+                        uint32_t bb[4];
+                        const int mrow = nt * 8 + (lane & 7), mcol = kp * 32 + (lane >> 3) * 8;
+                        ssm__cu_ldsm4(bb, kbuf + ssm__cu_swz(mrow, mcol));
+                        ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp], bb[0], bb[1]);
+                        ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp + 1], bb[2], bb[3]);
+                    }
+                }
+            }
+            /* per-row softmax over the S keys (row gq: elements 0,1; row gq+8: 2,3) */
+            float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt)
+                if (nt < nkt)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        sc[nt][e] *= a.scale;
+                        mx[e >> 1] = fmaxf(mx[e >> 1], sc[nt][e]);
+                    }
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 1));
+                mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 2));
+            }
+            float sum[2] = {0.0f, 0.0f};
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt)
+                if (nt < nkt)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        sc[nt][e] = ssm__cu_exp(sc[nt][e] - mx[e >> 1]);
+                        sum[e >> 1] += sc[nt][e];
+                    }
+            float f[2];
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                sum[hr] += __shfl_xor_sync(full, sum[hr], 1);
+                sum[hr] += __shfl_xor_sync(full, sum[hr], 2);
+                f[hr] = 0.0f;
+                if (rok[hr]) {
+                    const float wi = __ldg((const float *)a.w.p + b * a.w.s[0] + rt[hr] * a.w.s[1] + h * a.w.s[2] +
+                                           rslot[hr] * a.w.s[3]);
+                    float lse;
+                    if (a.sm_n == 0.0f) {   /* sum >= 1 (the max key contributes 1) */
+                        f[hr] = __fdividef(wi, sum[hr]);
+                        lse = mx[hr] + logf(sum[hr]);
+                    } else {   /* sm_n exp(-m) can exceed the f32 range: in double */
+                        const double ld = (double)sum[hr] + (double)a.sm_n * exp(-(double)mx[hr]);
+                        f[hr] = (float)((double)wi / ld);
+                        lse = (float)((double)mx[hr] + log(ld));
+                    }
+                    if (a.lse.p && cq == 0)
+                        ((float *)(uintptr_t)a.lse.p)[b * a.lse.s[0] + rt[hr] * a.lse.s[1] + rhq[hr] * a.lse.s[2] +
+                                                      rslot[hr] * a.lse.s[3]] = lse;
+                }
+            }
+            /* O = P V: P's accumulator fragments are the A operand (k = keys) */
+            float ov[8][4];
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
+#pragma unroll
+            for (int ks = 0; ks < 4; ++ks) {
+                if (ks * 16 >= S) break;
+                uint32_t pa[4];
+                pa[0] = ssm__cu_mm<TT>::pack(sc[2 * ks][0], sc[2 * ks][1]);
+                pa[1] = ssm__cu_mm<TT>::pack(sc[2 * ks][2], sc[2 * ks][3]);
+                pa[2] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][0], sc[2 * ks + 1][1]);
+                pa[3] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][2], sc[2 * ks + 1][3]);
+#pragma unroll
+                for (int np = 0; np < 4; ++np) {
+                    uint32_t bb[4];
+                    const int m = lane >> 3;
+                    const int vrow = ks * 16 + (m & 1) * 8 + (lane & 7), vcol = np * 16 + (m >> 1) * 8;
+                    ssm__cu_ldsm4t(bb, vbuf + ssm__cu_swz(vrow, vcol));
+                    ssm__cu_mm<TT>::mma(ov[2 * np], pa, bb[0], bb[1]);
+                    ssm__cu_mm<TT>::mma(ov[2 * np + 1], pa, bb[2], bb[3]);
+                }
+            }
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                if (!rok[hr]) continue;
+                float *arow = s_acc + racc[hr] * SSM__HTC_ACS;
+#pragma unroll
+                for (int nt = 0; nt < 8; ++nt) {
+                    atomicAdd(arow + nt * 8 + 2 * cq, f[hr] * ov[nt][2 * hr]);
+                    atomicAdd(arow + nt * 8 + 2 * cq + 1, f[hr] * ov[nt][2 * hr + 1]);
+                }
+            }
+            r0 += n;
+        }
+        __syncthreads();
+        for (int i = tid; i < nrows * 64; i += blockDim.x) {
+            const int r = i / 64, e = i % 64, tl = r / G, j = r % G;
+            ssm__cu_st<TT>(a.o.p, b * a.o.s[0] + (t0 + tl) * a.o.s[1] + (h * G + j) * a.o.s[2] + e * a.o.s[3],
+                           s_acc[r * SSM__HTC_ACS + e]);
+        }
+    }
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_hsa_attention_workspace_size(const ssm_hsa_attention_params *p) {
+    (void)p;
+    return 0;
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p, cudaStream_t stream,
+                                               void *workspace, size_t workspace_size) {
+    ssm__cu_hatt_args a;
+    ssm_status st = ssm_hsa_attention_validate_args(p);
+    int sms, tc;
+    (void)workspace;
+    (void)workspace_size;
+    if (st != SSM_OK) return st;
+    a.B = p->B; a.Lq = p->Lq; a.Lk = p->Lk; a.HQ = p->HQ; a.HK = p->HK; a.E = p->E;
+    a.Ev = p->Ev ? p->Ev : p->E;
+    a.K = p->K; a.S = p->S;
+    a.C = p->Lk / p->S;
+    a.G = p->HQ / p->HK;
+    a.scale = p->scale != 0.0f ? p->scale : (float)(1.0 / sqrt((double)p->E));
+    a.sm_n = p->sm_n;
+    a.q = SSM__IN_VIEW(p->q, 4, a.B, a.Lq, a.HQ, a.E);
+    a.k = SSM__IN_VIEW(p->k, 4, a.B, a.Lk, a.HK, a.E);
+    a.v = SSM__IN_VIEW(p->v, 4, a.B, a.Lk, a.HK, a.Ev);
+    a.idx = SSM__IN_VIEW(p->idx, 4, a.B, a.Lq, a.HK, a.K);
+    a.w = SSM__IN_VIEW(p->w, 4, a.B, a.Lq, a.HK, a.K);
+    a.o = SSM__IN_VIEW(p->o, 4, a.B, a.Lq, a.HQ, a.Ev);
+    a.lse = SSM__IN_VIEW(p->lse, 4, a.B, a.Lq, a.HQ, a.K);
+    if (a.B * a.Lq * a.HQ == 0) return SSM_OK;
+    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    tc = p->dtype != SSM_F32 && a.E == 64 && a.Ev == 64 && a.S % 16 == 0 && a.S <= 64 && a.G <= SSM__HTC_ROWS &&
+         a.C <= SSM__HTC_CMAX && a.K <= SSM__HTC_PAIRS && a.q.s[3] == 1 && a.k.s[3] == 1 && a.v.s[3] == 1 &&
+         ssm__cu_aligned(a.q.p, 4) && ssm__cu_rows_multiple(&a.q, 4, 2) && ssm__cu_aligned(a.k.p, 16) &&
+         ssm__cu_rows_multiple(&a.k, 4, 8) && ssm__cu_aligned(a.v.p, 16) && ssm__cu_rows_multiple(&a.v, 4, 8);
+    if (tc) {
+        int64_t tb = SSM__HTC_ROWS / a.G;
+        if (tb * a.K > SSM__HTC_PAIRS) tb = SSM__HTC_PAIRS / a.K;
+        a.TB = tb;
+        const int64_t blocks = a.B * a.HK * ssm__cu_cdiv(a.Lq, tb);
+        const unsigned grid = (unsigned)(blocks < (int64_t)sms * 64 ? blocks : (int64_t)sms * 64);
+        if (p->dtype == SSM_BF16) {
+            if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)SSM__HTC_SMEM) != cudaSuccess)
+                return SSM_ERR_DEVICE;
+            ssm__cu_hatt_tc_kernel<__nv_bfloat16><<<grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream>>>(a);
+        } else {
+            if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)SSM__HTC_SMEM) != cudaSuccess)
+                return SSM_ERR_DEVICE;
+            ssm__cu_hatt_tc_kernel<__half><<<grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream>>>(a);
+        }
+        return ssm__cu_launched();
+    }
+    a.TB = 0;
+    SSM__DISPATCH_DTYPE(p->dtype, T,
+                        ssm__cu_hatt_generic_kernel<T><<<ssm__cu_blocks(a.B * a.Lq * a.HQ * 32, 128, sms * 8), 128, 0,
+                                                      stream>>>(a));
+    return ssm__cu_launched();
+}
+
+}   /* extern "C" */
+
+/* ================================================================ ssd (SPEC §3)
+
+   The chunked SSD algorithm in one pass over x, z and out. Work items are (chunk, head) and are
+   taken in order from a ticket counter by a persistent grid. An item computes, from its own
+   chunk only, the intra-chunk output (C B^T masked by the decays, times dt x) and the chunk's
+   contribution to the state (x^T times the decayed dt B); then it waits for the previous chunk
+   of its sequence and head to publish its end state, publishes its own end state
+   (exp(seg) S_in + local), and adds the inter-chunk output exp(cum) C S_in^T. States stay f32
+   and live in a two-slot ring per (sequence row, head) in the workspace; a flag per
+   (chunk, head) is released after the state is written (and after the previous slot was last
+   read), acquired before it is read. Items are handed out in chunk order, so the chunk an item
+   waits for is always held by a running block: no deadlock, whatever the grid.
+
+   Decays are exp(min(seg, 0)) of segment sums taken as differences of per-chunk prefix sums
+   in double (accurate to the segment's own rounding, SPEC §3). Chunks never straddle a sequence
+   start: with cu_seqlens each sequence is chunked from its own start (a small kernel builds the
+   chunk table), so a chunk's initial state is the previous chunk's end state or the sequence's
+   h0. Two kernels implement an item: tensor cores (mma.sync, 16-bit operands, f32
+   accumulation; f32 operands that are not inputs are split into hi + lo halves) for 16-bit
+   activations with P = 64, N in {64, 128}, Q <= 256; f32 arithmetic in 64x64 shared-memory
+   tiles for everything else. */
+
+typedef struct ssm__cu_ssd_chunk {
+    long long t0, t1;
+    int s, flags;   /* flags: 1 first chunk of its sequence, 2 last */
+} ssm__cu_ssd_chunk;
+
+typedef struct ssm__cu_ssd_args {
+    int64_t B, L, H, P, N, per_group, q, nseq, nk_row, nk_max;
+    int varlen, softplus;
+    float dt_lo, dt_hi;
+    ssm__cu_cv x, dt, A, Bm, Cm, Dskip, z, dtbias, h0, cu, out, hlast;
+    unsigned long long *ticket;
+    int *err, *count;
+    unsigned *flags;
+    float *slots;
+    ssm__cu_ssd_chunk *table;
+} ssm__cu_ssd_args;
+
+typedef struct ssm__cu_ssd_item {
+    int64_t b, t0, t1, s, kk, row;
+    bool first, last, pred;
+} ssm__cu_ssd_item;
+
+static __device__ __forceinline__ float ssm__cu_min0(float x) { return x > 0.0f ? 0.0f : x; }   /* NaN stays */
+
+static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm__cu_ssd_args &a, int64_t kk) {
+    ssm__cu_ssd_item it;
+    it.kk = kk;
+    if (!a.varlen) {
+        const int64_t c = kk % a.nk_row;
+        it.b = kk / a.nk_row;
+        it.t0 = c * a.q;
+        it.t1 = it.t0 + a.q < a.L ? it.t0 + a.q : a.L;
+        it.s = it.b;
+        it.first = c == 0;
+        it.last = c == a.nk_row - 1;
+        it.row = it.b;
+        it.pred = c > 0;
+    } else {
+        const ssm__cu_ssd_chunk e = a.table[kk];
+        it.b = 0;
+        it.t0 = e.t0;
+        it.t1 = e.t1;
+        it.s = e.s;
+        it.first = (e.flags & 1) != 0;
+        it.last = (e.flags & 2) != 0;
+        it.row = 0;
+        it.pred = kk > 0;   /* ring reuse: wait even across a sequence start */
+    }
+    return it;
+}
+
+static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) {
+    unsigned v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
+static __device__ __forceinline__ void ssm__cu_st_release(unsigned *p, unsigned v) {
+    asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
+}
+/* One thread waits; a bound turns a broken dependency into a flagged error instead of a hang. */
+static __device__ void ssm__cu_wait_flag(const unsigned *f, int *err) {
+    long long spins = 0;
+    while (ssm__cu_ld_acquire(f) == 0) {
+        __nanosleep(64);
+        if (++spins > (1ll << 27)) {
+            atomicExch(err, 1);
+            break;
+        }
+    }
+}
+
+/* Takes the next item for the block; all threads get it. */
+static __device__ __forceinline__ int64_t ssm__cu_next_item(unsigned long long *ticket) {
+    __shared__ unsigned long long s_item;
+    __syncthreads();
+    if (threadIdx.x == 0) s_item = atomicAdd(ticket, 1ull);
+    __syncthreads();
+    return (int64_t)s_item;
+}
+
+/* dt' and the in-chunk prefix sums of dt' A (double) of tokens [t0, t0 + q), by warp 0;
+   tokens [q, qpad) get dt' = 0 and the chunk total. */
+template <typename T>
+static __device__ void ssm__cu_ssd_prefix(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q, int qpad,
+                                       float *s_dt, double *s_cum) {
+    if (threadIdx.x >= 32) return;
+    const int lane = threadIdx.x;
+    const double Ah = (double)ssm__cu_ldf(a.A.p, h * a.A.s[0]);
+    const float bias = ssm__cu_param(a.dtbias, h * a.dtbias.s[0], 0.0f);
+    const int per = (q + 31) / 32, lo = lane * per, hi = lo + per < q ? lo + per : q;
+    double run = 0.0;
+    for (int t = lo; t < hi; ++t) {
+        float v = ssm__cu_ldg<T>(a.dt.p, it.b * a.dt.s[0] + (it.t0 + t) * a.dt.s[1] + h * a.dt.s[2]) + bias;
+        if (a.softplus) v = ssm__cu_softplus(v, 20.0f);
+        v = ssm__cu_clampf(v, a.dt_lo, a.dt_hi);
+        s_dt[t] = v;
+        run += (double)v * Ah;
+        s_cum[t] = run;
+    }
+    double incl = run;
+    for (int o = 1; o < 32; o <<= 1) {
+        const double v = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += v;
+    }
+    const double off = incl - run, total = __shfl_sync(0xffffffffu, incl, 31);
+    for (int t = lo; t < hi; ++t) s_cum[t] += off;
+    for (int t = q + lane; t < qpad; t += 32) {
+        s_dt[t] = 0.0f;
+        s_cum[t] = total;
+    }
+}
+
+/* The same with one thread per token (blockDim.x == qpad): dt' in parallel, then a block scan
+   of the double increments (warp scans, then the warp totals). */
+template <typename T>
+static __device__ void ssm__cu_ssd_prefix_block(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
+                                             float *s_dt, double *s_cum) {
+    __shared__ double s_part[32];
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+    float v = 0.0f;
+    double inc = 0.0;
+    if (t < q) {
+        v = ssm__cu_ldg<T>(a.dt.p, it.b * a.dt.s[0] + (it.t0 + t) * a.dt.s[1] + h * a.dt.s[2]) +
+            ssm__cu_param(a.dtbias, h * a.dtbias.s[0], 0.0f);
+        if (a.softplus) v = ssm__cu_softplus(v, 20.0f);
+        v = ssm__cu_clampf(v, a.dt_lo, a.dt_hi);
+        inc = (double)v * (double)ssm__cu_ldf(a.A.p, h * a.A.s[0]);
+    }
+    s_dt[t] = v;
+    double incl = inc;
+    for (int o = 1; o < 32; o <<= 1) {
+        const double u = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += u;
+    }
+    if (lane == 31) s_part[warp] = incl;
+    __syncthreads();
+    double off = 0.0;
+    for (int w = 0; w < warp; ++w) off += s_part[w];
+    s_cum[t] = incl + off;   /* tokens past q add 0: they get the chunk total */
+}
+
+/* The state before the chunk, element (p, n): h0 (or 0) for a sequence's first chunk, else the
+   previous chunk's published state (read past L1: the ring slot is rewritten by other blocks). */
+static __device__ __forceinline__ float ssm__cu_ssd_sin(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h,
+                                                     const float *prev, int64_t p, int64_t n) {
+    if (it.first) return ssm__cu_param(a.h0, it.s * a.h0.s[0] + h * a.h0.s[1] + p * a.h0.s[2] + n * a.h0.s[3], 0.0f);
+    return __ldcg(prev + p * a.N + n);
+}
+
+/* Epilogue of one output element: + D x, z gate, store. */
+template <typename T>
+static __device__ __forceinline__ float ssm__cu_ssd_finish(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h,
+                                                        int64_t i, int64_t p, float y, float x) {
+    y += ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f) * x;
+    if (a.z.p) y *= ssm__cu_silu(ssm__cu_ldg<T>(a.z.p, it.b * a.z.s[0] + (it.t0 + i) * a.z.s[1] + h * a.z.s[2] + p * a.z.s[3]));
+    return y;
+}
+
+/* ---------------------------------------------------------------- ssd, f32 tiles (general) */
+
+#define SSM__SSDG_QMAX 512
+#define SSM__SSDG_SMEM ((size_t)SSM__SSDG_QMAX * 12 + (size_t)(64 * 33 + 3 * 64 * 65) * 4)
+
+template <typename T>
+__global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_args a) {
+    extern __shared__ double ssm__cu_ssdg_smem[];
+    double *s_cum = ssm__cu_ssdg_smem;
+    float *s_dt = (float *)(s_cum + SSM__SSDG_QMAX);
+    float *sA = s_dt + SSM__SSDG_QMAX, *sB = sA + 64 * 33, *sM = sB + 64 * 65, *sX = sM + 64 * 65;
+    const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
+    const int64_t n_items = (a.varlen ? (int64_t)*a.count : a.B * a.nk_row) * a.H;
+    const int64_t P = a.P, N = a.N;
+    for (;;) {
+        const int64_t item = ssm__cu_next_item(a.ticket);
+        if (item >= n_items) break;
+        const int64_t kk = item / a.H, h = item % a.H;
+        const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
+        const int64_t g = h / a.per_group;
+        const int q = (int)(it.t1 - it.t0);
+        const float *prev = a.slots + ((it.row * a.H + h) * 2 + ((kk + 1) & 1)) * P * N;
+        float *cur = a.slots + ((it.row * a.H + h) * 2 + (kk & 1)) * P * N;
+        if (it.pred && tid == 0) ssm__cu_wait_flag(a.flags + (kk - 1) * a.H + h, a.err);
+        ssm__cu_ssd_prefix<T>(a, it, h, q, q, s_dt, s_cum);
+        __syncthreads();
+        const int64_t xb = it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2];
+        const int64_t cb = it.b * a.Cm.s[0] + it.t0 * a.Cm.s[1] + g * a.Cm.s[2];
+        const int64_t bb = it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2];
+
+        for (int64_t p0 = 0; p0 < P; p0 += 64) {
+            for (int i0 = 0; i0 < q; i0 += 64) {
+                float acc[4][4];
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
+                /* Y_off = C S_in^T, scaled by exp(cum_i) */
+                for (int64_t n0 = 0; n0 < N; n0 += 32) {
+                    __syncthreads();
+                    for (int e = tid; e < 64 * 32; e += 256) {
+                        const int ii = e / 32, nn = e % 32;
+                        const int64_t i = i0 + ii, n = n0 + nn;
+                        sA[ii * 33 + nn] = i < q && n < N ? ssm__cu_ldg<T>(a.Cm.p, cb + i * a.Cm.s[1] + n * a.Cm.s[3]) : 0.0f;
+                    }
+                    for (int e = tid; e < 32 * 64; e += 256) {
+                        const int nn = e / 64, pp = e % 64;
+                        const int64_t n = n0 + nn, p = p0 + pp;
+                        sB[nn * 65 + pp] = n < N && p < P ? ssm__cu_ssd_sin(a, it, h, prev, p, n) : 0.0f;
+                    }
+                    __syncthreads();
+#pragma unroll 8
+                    for (int k = 0; k < 32; ++k) {
+                        float av[4], bv[4];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r) av[r] = sA[(ty * 4 + r) * 33 + k];
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r)
+#pragma unroll
+                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
+                    }
+                }
+#pragma unroll
+                for (int r = 0; r < 4; ++r) {
+                    const int i = i0 + ty * 4 + r;
+                    const float f = i < q ? ssm__cu_exp(ssm__cu_min0((float)s_cum[i])) : 0.0f;
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) acc[r][c] *= f;
+                }
+                /* Y_diag = (C B^T o decay) (dt x) over the column tiles up to the diagonal */
+                for (int j0 = 0; j0 <= i0; j0 += 64) {
+                    float m[4][4];
+#pragma unroll
+                    for (int r = 0; r < 4; ++r)
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) m[r][c] = 0.0f;
+                    for (int64_t n0 = 0; n0 < N; n0 += 32) {
+                        __syncthreads();
+                        for (int e = tid; e < 64 * 32; e += 256) {
+                            const int ii = e / 32, nn = e % 32;
+                            const int64_t i = i0 + ii, n = n0 + nn;
+                            sA[ii * 33 + nn] = i < q && n < N ? ssm__cu_ldg<T>(a.Cm.p, cb + i * a.Cm.s[1] + n * a.Cm.s[3]) : 0.0f;
+                        }
+                        for (int e = tid; e < 32 * 64; e += 256) {
+                            const int nn = e / 64, jj = e % 64;
+                            const int64_t j = j0 + jj, n = n0 + nn;
+                            sB[nn * 65 + jj] = j < q && n < N ? ssm__cu_ldg<T>(a.Bm.p, bb + j * a.Bm.s[1] + n * a.Bm.s[3]) : 0.0f;
+                        }
+                        __syncthreads();
+#pragma unroll 8
+                        for (int k = 0; k < 32; ++k) {
+                            float av[4], bv[4];
+#pragma unroll
+                            for (int r = 0; r < 4; ++r) av[r] = sA[(ty * 4 + r) * 33 + k];
+#pragma unroll
+                            for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
+#pragma unroll
+                            for (int r = 0; r < 4; ++r)
+#pragma unroll
+                                for (int c = 0; c < 4; ++c) m[r][c] += av[r] * bv[c];
+                        }
+                    }
+#pragma unroll
+                    for (int r = 0; r < 4; ++r)
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) {
+                            const int i = i0 + ty * 4 + r, j = j0 + tx * 4 + c;
+                            float v = 0.0f;
+                            if (j <= i && i < q && j < q)
+                                v = m[r][c] * ssm__cu_exp(ssm__cu_min0((float)(s_cum[i] - s_cum[j]))) * s_dt[j];
+                            sM[(ty * 4 + r) * 65 + tx * 4 + c] = v;
+                        }
+                    for (int e = tid; e < 64 * 64; e += 256) {
+                        const int jj = e / 64, pp = e % 64;
+                        const int64_t j = j0 + jj, p = p0 + pp;
+                        sX[jj * 65 + pp] = j < q && p < P ? ssm__cu_ldg<T>(a.x.p, xb + j * a.x.s[1] + p * a.x.s[3]) : 0.0f;
+                    }
+                    __syncthreads();
+#pragma unroll 8
+                    for (int k = 0; k < 64; ++k) {
+                        float av[4], bv[4];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r) av[r] = sM[(ty * 4 + r) * 65 + k];
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) bv[c] = sX[k * 65 + tx * 4 + c];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r)
+#pragma unroll
+                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
+                    }
+                }
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) {
+                        const int64_t i = i0 + ty * 4 + r, p = p0 + tx * 4 + c;
+                        if (i >= q || p >= P) continue;
+                        const float x = ssm__cu_ldg<T>(a.x.p, xb + i * a.x.s[1] + p * a.x.s[3]);
+                        const float y = ssm__cu_ssd_finish<T>(a, it, h, i, p, acc[r][c], x);
+                        ssm__cu_st<T>(a.out.p, it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2] + p * a.out.s[3], y);
+                    }
+            }
+        }
+
+        /* S_out = exp(cum_end) S_in + sum_j exp(cum_end - cum_j) dt_j x_j B_j^T */
+        const double cum_end = s_cum[q - 1];
+        const float e_end = ssm__cu_exp(ssm__cu_min0((float)cum_end));
+        for (int64_t p0 = 0; p0 < P; p0 += 64) {
+            for (int64_t n0 = 0; n0 < N; n0 += 64) {
+                float acc[4][4];
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
+                for (int j0 = 0; j0 < q; j0 += 32) {
+                    __syncthreads();
+                    for (int e = tid; e < 32 * 64; e += 256) {
+                        const int jj = e / 64, cc = e % 64;
+                        const int j = j0 + jj;
+                        const int64_t p = p0 + cc, n = n0 + cc;
+                        sX[jj * 65 + cc] = j < q && p < P ? ssm__cu_ldg<T>(a.x.p, xb + j * a.x.s[1] + p * a.x.s[3]) : 0.0f;
+                        float wv = 0.0f;
+                        if (j < q && n < N)
+                            wv = ssm__cu_exp(ssm__cu_min0((float)(cum_end - s_cum[j]))) * s_dt[j] *
+                                 ssm__cu_ldg<T>(a.Bm.p, bb + j * a.Bm.s[1] + n * a.Bm.s[3]);
+                        sB[jj * 65 + cc] = wv;
+                    }
+                    __syncthreads();
+#pragma unroll 8
+                    for (int k = 0; k < 32; ++k) {
+                        float av[4], bv[4];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r) av[r] = sX[k * 65 + ty * 4 + r];
+#pragma unroll
+                        for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
+#pragma unroll
+                        for (int r = 0; r < 4; ++r)
+#pragma unroll
+                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
+                    }
+                }
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) {
+                        const int64_t p = p0 + ty * 4 + r, n = n0 + tx * 4 + c;
+                        if (p >= P || n >= N) continue;
+                        const float v = e_end * ssm__cu_ssd_sin(a, it, h, prev, p, n) + acc[r][c];
+                        __stcg(cur + p * N + n, v);
+                        if (it.last && a.hlast.p)
+                            ((float *)(uintptr_t)a.hlast.p)[it.s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2] +
+                                                            n * a.hlast.s[3]] = v;
+                    }
+            }
+        }
+        __threadfence();
+        __syncthreads();
+        if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
+    }
+}
+
+/* ---------------------------------------------------------------- ssd, tensor cores
+
+   One block (QT/32 warps) per item; the chunk's B (token-major) and x (transposed, p-major) are
+   staged in shared memory, padded so the fragment loads are conflict-free. Warp w owns the
+   m16 row tiles w and MT-1-w (so the causal work is balanced) and keeps their C fragments in
+   registers: C B^T comes out as accumulator fragments that, scaled by the decays, are exactly
+   the A operand of the product with dt x (the dt of the column is folded in). The state
+   product x^T (w B) (w = decay-to-end times dt) is split over warps by n. */
+
+template <typename TT, int NN, int QT, bool PRECISE>
+__global__ void __launch_bounds__(QT, 1) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
+    constexpr int NW = QT / 32, MT = QT / 16, BS = NN + 8, XS = QT + 8, NTW = NN / 8 / NW;
+    extern __shared__ __align__(16) unsigned char ssm__cu_ssdt_smem[];
+    TT *s_b = (TT *)ssm__cu_ssdt_smem;          /* [QT][BS]  B, token-major */
+    TT *s_xt = s_b + QT * BS;                /* [64][XS]  x transposed */
+    TT *s_shi = s_xt + 64 * XS;              /* [64][BS]  S_in, hi half */
+    TT *s_slo = s_shi + 64 * BS;             /* [64][BS]  S_in, lo half */
+    double *s_cum = (double *)(s_slo + 64 * BS);
+    float *s_dt = (float *)(s_cum + QT), *s_w = s_dt + QT;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
+    const int64_t n_items = (a.varlen ? (int64_t)*a.count : a.B * a.nk_row) * a.H;
+    typedef ssm__cu_mm<TT> M;
+
+    for (;;) {
+        const int64_t item = ssm__cu_next_item(a.ticket);
+        if (item >= n_items) break;
+        const int64_t kk = item / a.H, h = item % a.H;
+        const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
+        const int64_t g = h / a.per_group;
+        const int q = (int)(it.t1 - it.t0);
+        const float *prev = a.slots + ((it.row * a.H + h) * 2 + ((kk + 1) & 1)) * 64 * NN;
+        float *cur = a.slots + ((it.row * a.H + h) * 2 + (kk & 1)) * 64 * NN;
+        const TT *bg = (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2];
+        const TT *cg = (const TT *)a.Cm.p + it.b * a.Cm.s[0] + it.t0 * a.Cm.s[1] + g * a.Cm.s[2];
+        const TT *xg = (const TT *)a.x.p + it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2];
+
+        /* stage B (cp.async) and x^T; zero rows past the chunk */
+        for (int e = tid; e < QT * (NN / 8); e += QT) {
+            const int t = e / (NN / 8), part = e % (NN / 8);
+            TT *dst = s_b + t * BS + part * 8;
+            if (t < q) ssm__cu_cp16(dst, bg + t * a.Bm.s[1] + part * 8);
+            else *(uint4 *)dst = make_uint4(0u, 0u, 0u, 0u);
+        }
+        ssm__cu_cp_commit();
+        for (int e = tid; e < QT * 4; e += QT) {
+            const int t = e % QT, pr = e / QT;   /* a warp: 32 consecutive tokens, 16 columns each */
+            uint4 u0 = make_uint4(0u, 0u, 0u, 0u), u1 = u0;
+            if (t < q) {
+                const uint4 *src = (const uint4 *)(xg + t * a.x.s[1] + pr * 16);
+                u0 = __ldg(src);
+                u1 = __ldg(src + 1);
+            }
+            const TT *v0 = (const TT *)&u0, *v1 = (const TT *)&u1;
+#pragma unroll
+            for (int k = 0; k < 8; ++k) {
+                s_xt[(pr * 16 + k) * XS + t] = v0[k];
+                s_xt[(pr * 16 + 8 + k) * XS + t] = v1[k];
+            }
+        }
+        ssm__cu_ssd_prefix_block<TT>(a, it, h, q, s_dt, s_cum);
+        ssm__cu_cp_wait_all();
+        __syncthreads();
+        const double cum_end = s_cum[q - 1];
+        for (int j = tid; j < QT; j += QT)
+            s_w[j] = j < q ? ssm__cu_exp(ssm__cu_min0((float)(cum_end - s_cum[j]))) * s_dt[j] : 0.0f;
+        __syncthreads();
+
+        /* local state: S_loc[p][n] = sum_j x[j][p] w[j] B[j][n]; warp w owns n-tiles w*NTW.. */
+        float st[4][NTW][4];
+#pragma unroll
+        for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+            for (int nt = 0; nt < NTW; ++nt) st[mt][nt][0] = st[mt][nt][1] = st[mt][nt][2] = st[mt][nt][3] = 0.0f;
+        for (int j0 = 0; j0 < q; j0 += 16) {
+            uint32_t af[4][4];
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt) {
+                const TT *r0 = s_xt + (mt * 16 + gq) * XS + j0 + 2 * cq, *r1 = r0 + 8 * XS;
+                af[mt][0] = *(const uint32_t *)r0;
+                af[mt][1] = *(const uint32_t *)r1;
+                af[mt][2] = *(const uint32_t *)(r0 + 8);
+                af[mt][3] = *(const uint32_t *)(r1 + 8);
+            }
+            const float w0 = s_w[j0 + 2 * cq], w1 = s_w[j0 + 2 * cq + 1], w8 = s_w[j0 + 2 * cq + 8], w9 = s_w[j0 + 2 * cq + 9];
+#pragma unroll
+            for (int nt = 0; nt < NTW; ++nt) {
+                const int n = (warp * NTW + nt) * 8 + gq;
+                const TT *col = s_b + (j0 + 2 * cq) * BS + n;
+                uint32_t bh0, bl0, bh1, bl1;
+                ssm__cu_split2<TT>(w0 * ssm__cu_ty<TT>::f(col[0]), w1 * ssm__cu_ty<TT>::f(col[BS]), &bh0, &bl0);
+                ssm__cu_split2<TT>(w8 * ssm__cu_ty<TT>::f(col[8 * BS]), w9 * ssm__cu_ty<TT>::f(col[9 * BS]), &bh1, &bl1);
+#pragma unroll
+                for (int mt = 0; mt < 4; ++mt) {
+                    M::mma(st[mt][nt], af[mt], bh0, bh1);
+                    M::mma(st[mt][nt], af[mt], bl0, bl1);
+                }
+            }
+        }
+
+        /* wait for the state before the chunk; read it (into registers and, split, into shared
+           memory for Y_off) before anything is written: h_last may be h0 itself */
+        if (it.pred && tid == 0) ssm__cu_wait_flag(a.flags + (kk - 1) * a.H + h, a.err);
+        __syncthreads();
+        const float e_end = ssm__cu_exp(ssm__cu_min0((float)cum_end));
+#pragma unroll
+        for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+            for (int nt = 0; nt < NTW; ++nt)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int p = mt * 16 + gq + (e >> 1) * 8, n = (warp * NTW + nt) * 8 + 2 * cq + (e & 1);
+                    st[mt][nt][e] += e_end * ssm__cu_ssd_sin(a, it, h, prev, p, n);
+                }
+        for (int e = tid; e < 64 * NN; e += QT) {
+            const int p = e / NN, n = e % NN;
+            const float v = ssm__cu_ssd_sin(a, it, h, prev, p, n), hi = M::round(v);
+            s_shi[p * BS + n] = ssm__cu_ty<TT>::to(hi);
+            s_slo[p * BS + n] = ssm__cu_ty<TT>::to(v - hi);
+        }
+        __syncthreads();
+#pragma unroll
+        for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+            for (int nt = 0; nt < NTW; ++nt)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int p = mt * 16 + gq + (e >> 1) * 8, n = (warp * NTW + nt) * 8 + 2 * cq + (e & 1);
+                    __stcg(cur + p * NN + n, st[mt][nt][e]);
+                    if (it.last && a.hlast.p)
+                        ((float *)(uintptr_t)a.hlast.p)[it.s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2] +
+                                                        n * a.hlast.s[3]] = st[mt][nt][e];
+                }
+        __threadfence();
+        __syncthreads();
+        if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
+
+        /* outputs of the warp's two row tiles: Y_off = exp(cum_i) C S_in^T first, into the same
+           accumulators as Y_diag (C B^T from 4 independent mma chains, for latency) */
+        const float *dsk = a.Dskip.p ? (const float *)a.Dskip.p + h * a.Dskip.s[0] : NULL;
+#pragma unroll 1
+        for (int side = 0; side < 2; ++side) {
+            const int mt = side == 0 ? warp : MT - 1 - warp, i0 = mt * 16;
+            if (i0 >= q) continue;
+            const int ia = i0 + gq, ib = ia + 8;
+            uint32_t cf[NN / 16][4];
+            {
+                const TT *ra = cg + (int64_t)ia * a.Cm.s[1], *rb = cg + (int64_t)ib * a.Cm.s[1];
+#pragma unroll
+                for (int k = 0; k < NN / 16; ++k) {
+                    cf[k][0] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 2 * cq)) : 0u;
+                    cf[k][1] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 2 * cq)) : 0u;
+                    cf[k][2] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 8 + 2 * cq)) : 0u;
+                    cf[k][3] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 8 + 2 * cq)) : 0u;
+                }
+            }
+            const double cia = s_cum[ia], cib = s_cum[ib];
+            float y[8][4];
+#pragma unroll
+            for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
+#pragma unroll
+            for (int k = 0; k < NN / 16; ++k)
+#pragma unroll
+                for (int pt = 0; pt < 8; ++pt) {
+                    const TT *hr = s_shi + (pt * 8 + gq) * BS + k * 16 + 2 * cq;
+                    M::mma(y[pt], cf[k], *(const uint32_t *)hr, *(const uint32_t *)(hr + 8));
+                    if (PRECISE) {
+                        const TT *lr = s_slo + (pt * 8 + gq) * BS + k * 16 + 2 * cq;
+                        M::mma(y[pt], cf[k], *(const uint32_t *)lr, *(const uint32_t *)(lr + 8));
+                    }
+                }
+            {
+                const float fa = ssm__cu_exp(ssm__cu_min0((float)cia)), fb = ssm__cu_exp(ssm__cu_min0((float)cib));
+#pragma unroll
+                for (int pt = 0; pt < 8; ++pt) {
+                    y[pt][0] *= fa;
+                    y[pt][1] *= fa;
+                    y[pt][2] *= fb;
+                    y[pt][3] *= fb;
+                }
+            }
+            for (int jt = 0; jt <= mt; ++jt) {
+                const int j0 = jt * 16;
+                if (j0 >= q) break;
+                float cb[4][4];   /* [half * 2 + k parity] */
+#pragma unroll
+                for (int c4 = 0; c4 < 4; ++c4) cb[c4][0] = cb[c4][1] = cb[c4][2] = cb[c4][3] = 0.0f;
+#pragma unroll
+                for (int k = 0; k < NN / 16; ++k)
+#pragma unroll
+                    for (int hf = 0; hf < 2; ++hf) {
+                        const TT *br = s_b + (j0 + hf * 8 + gq) * BS + 2 * cq + k * 16;
+                        M::mma(cb[hf * 2 + (k & 1)], cf[k], *(const uint32_t *)br, *(const uint32_t *)(br + 8));
+                    }
+                float mv[2][4];
+#pragma unroll
+                for (int hf = 0; hf < 2; ++hf) {
+                    const int j = j0 + hf * 8 + 2 * cq;
+                    const double cj0 = s_cum[j], cj1 = s_cum[j + 1];
+                    const float d0 = s_dt[j], d1 = s_dt[j + 1];
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        const int i = (e >> 1) ? ib : ia, jj = j + (e & 1);
+                        const double seg = ((e >> 1) ? cib : cia) - ((e & 1) ? cj1 : cj0);
+                        const float v = (cb[hf * 2][e] + cb[hf * 2 + 1][e]) * ((e & 1) ? d1 : d0);
+                        mv[hf][e] = jj <= i ? v * ssm__cu_exp(ssm__cu_min0((float)seg)) : 0.0f;
+                    }
+                }
+                uint32_t ah[4], al[4];
+                if (PRECISE) {
+                    ssm__cu_split2<TT>(mv[0][0], mv[0][1], &ah[0], &al[0]);
+                    ssm__cu_split2<TT>(mv[0][2], mv[0][3], &ah[1], &al[1]);
+                    ssm__cu_split2<TT>(mv[1][0], mv[1][1], &ah[2], &al[2]);
+                    ssm__cu_split2<TT>(mv[1][2], mv[1][3], &ah[3], &al[3]);
+                } else {
+                    ah[0] = M::pack(mv[0][0], mv[0][1]);
+                    ah[1] = M::pack(mv[0][2], mv[0][3]);
+                    ah[2] = M::pack(mv[1][0], mv[1][1]);
+                    ah[3] = M::pack(mv[1][2], mv[1][3]);
+                }
+#pragma unroll
+                for (int pt = 0; pt < 8; ++pt) {
+                    const TT *xr = s_xt + (pt * 8 + gq) * XS + j0 + 2 * cq;
+                    const uint32_t b0 = *(const uint32_t *)xr, b1 = *(const uint32_t *)(xr + 8);
+                    M::mma(y[pt], ah, b0, b1);
+                    if (PRECISE) M::mma(y[pt], al, b0, b1);
+                }
+            }
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                const int i = hr ? ib : ia;
+                if (i >= q) continue;
+                TT *orow = (TT *)(uintptr_t)a.out.p + it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2];
+                const TT *zrow = a.z.p ? (const TT *)a.z.p + it.b * a.z.s[0] + (it.t0 + i) * a.z.s[1] + h * a.z.s[2] : NULL;
+#pragma unroll
+                for (int pt = 0; pt < 8; ++pt) {
+                    const int p = pt * 8 + 2 * cq;
+                    float y0 = y[pt][2 * hr], y1 = y[pt][2 * hr + 1];
+                    if (dsk) {
+                        y0 += __ldg(dsk + p * a.Dskip.s[1]) * ssm__cu_ty<TT>::f(s_xt[p * XS + i]);
+                        y1 += __ldg(dsk + (p + 1) * a.Dskip.s[1]) * ssm__cu_ty<TT>::f(s_xt[(p + 1) * XS + i]);
+                    }
+                    if (zrow) {
+                        const uint32_t zz = __ldg((const unsigned *)(zrow + p));
+                        y0 *= ssm__cu_silu(M::half_at(zz, 0));
+                        y1 *= ssm__cu_silu(M::half_at(zz, 1));
+                    }
+                    *(uint32_t *)(orow + p) = M::pack(y0, y1);
+                }
+            }
+        }
+    }
+}
+
+/* varlen: the chunk table (each sequence chunked from its own start), one block */
+__global__ void __launch_bounds__(1024) ssm__cu_ssd_table_kernel(ssm__cu_ssd_args a) {
+    __shared__ long long s_off, s_warp[32];
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    if (tid == 0) s_off = 0;
+    __syncthreads();
+    for (int64_t base = 0; base < a.nseq; base += 1024) {
+        const int64_t s = base + tid;
+        int64_t st = 0, en = 0;
+        if (s < a.nseq) {
+            st = ssm__cu_seq(a.cu, s, a.L);
+            en = ssm__cu_seq(a.cu, s + 1, a.L);
+            if (en < st) en = st;
+        }
+        const long long cnt = (en - st + a.q - 1) / a.q;
+        long long incl = cnt;
+        for (int o = 1; o < 32; o <<= 1) {
+            const long long v = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= o) incl += v;
+        }
+        if (lane == 31) s_warp[warp] = incl;
+        __syncthreads();
+        if (warp == 0) {
+            long long v = s_warp[lane], wi = v;
+            for (int o = 1; o < 32; o <<= 1) {
+                const long long u = __shfl_up_sync(0xffffffffu, wi, o);
+                if (lane >= o) wi += u;
+            }
+            s_warp[lane] = wi - v;
+        }
+        __syncthreads();
+        const long long pos = s_off + s_warp[warp] + incl - cnt;
+        for (long long k = 0; k < cnt; ++k) {
+            if (pos + k >= a.nk_max) break;
+            ssm__cu_ssd_chunk e;
+            e.t0 = st + k * a.q;
+            e.t1 = st + (k + 1) * a.q < en ? st + (k + 1) * a.q : en;
+            e.s = (int)s;
+            e.flags = (k == 0 ? 1 : 0) | (k == cnt - 1 ? 2 : 0);
+            a.table[pos + k] = e;
+        }
+        __syncthreads();
+        if (tid == 1023) s_off = pos + cnt;
+        __syncthreads();
+    }
+    if (tid == 0) *a.count = (int)(s_off < a.nk_max ? s_off : a.nk_max);
+}
+
+/* varlen padding tokens (past the last sequence) are written as 0 */
+template <typename T>
+__global__ void __launch_bounds__(256) ssm__cu_ssd_pad_kernel(ssm__cu_ssd_args a) {
+    const int64_t end = ssm__cu_seq(a.cu, a.nseq, a.L), total = (a.L - end) * a.H * a.P;
+    for (int64_t it = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; it < total; it += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t p = it % a.P, h = (it / a.P) % a.H, t = end + it / (a.P * a.H);
+        ssm__cu_st<T>(a.out.p, t * a.out.s[1] + h * a.out.s[2] + p * a.out.s[3], 0.0f);
+    }
+}
+
+/* sequences without tokens: h_last = h0 (or 0) */
+__global__ void __launch_bounds__(256) ssm__cu_ssd_empty_kernel(ssm__cu_ssd_args a) {
+    const int64_t total = a.nseq * a.H * a.P * a.N;
+    for (int64_t it = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; it < total; it += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t n = it % a.N, p = (it / a.N) % a.P, h = (it / (a.N * a.P)) % a.H, s = it / (a.N * a.P * a.H);
+        const bool empty = a.varlen ? ssm__cu_seq(a.cu, s + 1, a.L) <= ssm__cu_seq(a.cu, s, a.L) : a.L == 0;
+        if (empty)
+            ((float *)(uintptr_t)a.hlast.p)[s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2] + n * a.hlast.s[3]] =
+                ssm__cu_param(a.h0, s * a.h0.s[0] + h * a.h0.s[1] + p * a.h0.s[2] + n * a.h0.s[3], 0.0f);
+    }
+}
+
+/* Which kernel runs a call, and its chunk length. */
+typedef struct ssm__cu_ssd_plan {
+    int tc, qt;      /* tensor-core kernel and its tile rows (128 or 256) */
+    int64_t q;       /* chunk length */
+    size_t smem;
+} ssm__cu_ssd_plan;
+
+static ssm__cu_ssd_plan ssm__cu_ssd_make_plan(const ssm_ssd_params *p) {
+    ssm__cu_ssd_plan pl;
+    const int64_t Q = p->Q ? p->Q : 256, G = p->G ? p->G : 1;
+    ssm__cu_cv x = SSM__IN_VIEW(p->x, 4, p->B, p->L, p->H, p->P), z = SSM__IN_VIEW(p->z, 4, p->B, p->L, p->H, p->P);
+    ssm__cu_cv o = SSM__IN_VIEW(p->out, 4, p->B, p->L, p->H, p->P);
+    ssm__cu_cv bm = SSM__IN_VIEW(p->Bm, 4, p->B, p->L, G, p->N), cm = SSM__IN_VIEW(p->Cm, 4, p->B, p->L, G, p->N);
+    pl.tc = p->dtype != SSM_F32 && p->P == 64 && (p->N == 64 || p->N == 128) && Q <= 256 && x.s[3] == 1 &&
+            ssm__cu_aligned(x.p, 16) && ssm__cu_rows_multiple(&x, 4, 8) && o.s[3] == 1 && ssm__cu_aligned(o.p, 4) &&
+            ssm__cu_rows_multiple(&o, 4, 2) && (!z.p || (z.s[3] == 1 && ssm__cu_aligned(z.p, 4) && ssm__cu_rows_multiple(&z, 4, 2))) &&
+            bm.s[3] == 1 && ssm__cu_aligned(bm.p, 16) && ssm__cu_rows_multiple(&bm, 4, 8) && cm.s[3] == 1 &&
+            ssm__cu_aligned(cm.p, 4) && ssm__cu_rows_multiple(&cm, 4, 2);
+    if (pl.tc) {
+        pl.qt = Q <= 128 ? 128 : 256;
+        pl.q = Q;
+        pl.smem = (size_t)pl.qt * (p->N + 8) * 2 + (size_t)64 * (pl.qt + 8) * 2 + (size_t)2 * 64 * (p->N + 8) * 2 +
+                  (size_t)pl.qt * 16;
+    } else {
+        pl.qt = 0;
+        pl.q = Q < SSM__SSDG_QMAX ? Q : SSM__SSDG_QMAX;
+        pl.smem = SSM__SSDG_SMEM;
+    }
+    return pl;
+}
+
+static void ssm__cu_ssd_carve(ssm__cu_arena *ar, const ssm_ssd_params *p, const ssm__cu_ssd_plan *pl, ssm__cu_ssd_args *a,
+                           size_t *head_bytes, size_t *flag_bytes) {
+    const int varlen = p->cu_seqlens.data != NULL;
+    const int64_t nk_row = ssm__cu_cdiv(p->L, pl->q), nk_max = nk_row + (varlen ? p->nseq : 0);
+    const int64_t nk_total = varlen ? nk_max : p->B * nk_row, rows = varlen ? 1 : p->B;
+    char *head = (char *)ssm__cu_take(ar, 256);
+    a->ticket = (unsigned long long *)head;
+    a->err = head ? (int *)(head + 8) : NULL;
+    a->count = head ? (int *)(head + 12) : NULL;
+    *head_bytes = 256;
+    *flag_bytes = sizeof(unsigned) * (size_t)(nk_total * p->H);
+    a->flags = (unsigned *)ssm__cu_take(ar, *flag_bytes);
+    a->slots = (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(rows * p->H * 2 * p->P * p->N));
+    a->table = varlen ? (ssm__cu_ssd_chunk *)ssm__cu_take(ar, sizeof(ssm__cu_ssd_chunk) * (size_t)nk_max) : NULL;
+    a->nk_row = nk_row;
+    a->nk_max = nk_max;
+}
+
+template <typename TT, int NN, int QT>
+static ssm_status ssm__cu_ssd_run_tc(const ssm__cu_ssd_args &a, const ssm__cu_ssd_plan &pl, unsigned grid, cudaStream_t stream) {
+    const bool precise = SSM_CUDA_SSD_PRECISE != 0;
+    void (*k)(ssm__cu_ssd_args) = precise ? ssm__cu_ssd_tc_kernel<TT, NN, QT, true> : ssm__cu_ssd_tc_kernel<TT, NN, QT, false>;
+    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)pl.smem) != cudaSuccess)
+        return SSM_ERR_DEVICE;
+    k<<<grid, QT, pl.smem, stream>>>(a);
+    return ssm__cu_launched();
+}
+
+template <typename TT>
+static ssm_status ssm__cu_ssd_dispatch_tc(const ssm__cu_ssd_args &a, const ssm__cu_ssd_plan &pl, unsigned grid,
+                                       cudaStream_t stream) {
+    if (a.N == 64) return pl.qt == 128 ? ssm__cu_ssd_run_tc<TT, 64, 128>(a, pl, grid, stream) : ssm__cu_ssd_run_tc<TT, 64, 256>(a, pl, grid, stream);
+    return pl.qt == 128 ? ssm__cu_ssd_run_tc<TT, 128, 128>(a, pl, grid, stream) : ssm__cu_ssd_run_tc<TT, 128, 256>(a, pl, grid, stream);
+}
+
+extern "C" {
+
+SSM_CUDA_API size_t ssm_cuda_ssd_workspace_size(const ssm_ssd_params *p) {
+    ssm__cu_arena ar = ssm__cu_arena_of(NULL);
+    ssm__cu_ssd_plan pl;
+    ssm__cu_ssd_args a;
+    size_t hb, fb;
+    if (ssm_ssd_validate_args(p) != SSM_OK) return 0;
+    pl = ssm__cu_ssd_make_plan(p);
+    ssm__cu_ssd_carve(&ar, p, &pl, &a, &hb, &fb);
+    return ssm__cu_arena_bytes(&ar);
+}
+
+SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t stream, void *workspace,
+                                     size_t workspace_size) {
+    ssm__cu_ssd_args a;
+    ssm__cu_ssd_plan pl;
+    ssm__cu_arena ar = ssm__cu_arena_of(workspace);
+    ssm_status st = ssm_ssd_validate_args(p);
+    size_t head_bytes, flag_bytes;
+    int sms;
+    int64_t G, items;
+    if (st != SSM_OK) return st;
+    pl = ssm__cu_ssd_make_plan(p);
+    ssm__cu_ssd_carve(&ar, p, &pl, &a, &head_bytes, &flag_bytes);
+    if ((st = ssm__cu_check_ws(ssm__cu_arena_bytes(&ar), workspace, workspace_size)) != SSM_OK) return st;
+    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    G = p->G ? p->G : 1;
+    a.B = p->B; a.L = p->L; a.H = p->H; a.P = p->P; a.N = p->N;
+    a.per_group = p->H / G;
+    a.q = pl.q;
+    a.varlen = p->cu_seqlens.data != NULL;
+    a.nseq = a.varlen ? p->nseq : p->B;
+    a.softplus = p->dt_softplus != 0;
+    a.dt_lo = p->dt_limit ? (p->dt_min > 0.0f ? p->dt_min : 0.0f) : 0.0f;
+    a.dt_hi = p->dt_limit ? p->dt_max : INFINITY;
+    a.x = SSM__IN_VIEW(p->x, 4, a.B, a.L, a.H, a.P);
+    a.dt = SSM__IN_VIEW(p->dt, 3, a.B, a.L, a.H, 0);
+    a.A = SSM__IN_VIEW(p->A, 1, a.H, 0, 0, 0);
+    a.Bm = SSM__IN_VIEW(p->Bm, 4, a.B, a.L, G, a.N);
+    a.Cm = SSM__IN_VIEW(p->Cm, 4, a.B, a.L, G, a.N);
+    a.Dskip = SSM__IN_VIEW(p->Dskip, 2, a.H, a.P, 0, 0);
+    a.z = SSM__IN_VIEW(p->z, 4, a.B, a.L, a.H, a.P);
+    a.dtbias = SSM__IN_VIEW(p->dt_bias, 1, a.H, 0, 0, 0);
+    a.h0 = SSM__IN_VIEW(p->h0, 4, a.nseq, a.H, a.P, a.N);
+    a.cu = SSM__IN_VIEW(p->cu_seqlens, 1, a.nseq + 1, 0, 0, 0);
+    a.out = SSM__IN_VIEW(p->out, 4, a.B, a.L, a.H, a.P);
+    a.hlast = SSM__IN_VIEW(p->h_last, 4, a.nseq, a.H, a.P, a.N);
+    items = (a.varlen ? a.nk_max : a.B * a.nk_row) * a.H;
+    if (a.B > 0 && a.L > 0 && items > 0) {
+        if (cudaMemsetAsync(a.ticket, 0, head_bytes, stream) != cudaSuccess ||
+            cudaMemsetAsync(a.flags, 0, flag_bytes, stream) != cudaSuccess)
+            return SSM_ERR_DEVICE;
+        if (a.varlen) ssm__cu_ssd_table_kernel<<<1, 1024, 0, stream>>>(a);
+        if (pl.tc) {
+            const unsigned grid = (unsigned)(items < sms ? items : sms);
+            if (p->dtype == SSM_BF16) st = ssm__cu_ssd_dispatch_tc<__nv_bfloat16>(a, pl, grid, stream);
+            else st = ssm__cu_ssd_dispatch_tc<__half>(a, pl, grid, stream);
+        } else {
+            int per_sm = 1;
+            SSM__DISPATCH_DTYPE(p->dtype, T, {
+                if (cudaFuncSetAttribute(ssm__cu_ssd_generic_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         (int)pl.smem) != cudaSuccess ||
+                    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssm__cu_ssd_generic_kernel<T>, 256, pl.smem) !=
+                        cudaSuccess)
+                    return SSM_ERR_DEVICE;
+                if (per_sm < 1) per_sm = 1;
+                const int64_t want = (int64_t)sms * per_sm;
+                ssm__cu_ssd_generic_kernel<T><<<(unsigned)(items < want ? items : want), 256, pl.smem, stream>>>(a);
+                st = ssm__cu_launched();
+            });
+        }
+        if (st != SSM_OK) return st;
+        if (a.varlen) {
+            SSM__DISPATCH_DTYPE(p->dtype, T, ssm__cu_ssd_pad_kernel<T><<<ssm__cu_blocks(a.L * a.H * a.P, 256, sms), 256, 0, stream>>>(a));
+            if ((st = ssm__cu_launched()) != SSM_OK) return st;
+        }
+    }
+    if (a.hlast.p && a.nseq > 0 && (a.varlen || a.L == 0)) {
+        ssm__cu_ssd_empty_kernel<<<ssm__cu_blocks(a.nseq * a.H * a.P * a.N, 256, sms), 256, 0, stream>>>(a);
+        return ssm__cu_launched();
+    }
+    return SSM_OK;
+}
+
+}   /* extern "C" */
+
+#endif /* SSM_CUDA_IMPLEMENTATION */
