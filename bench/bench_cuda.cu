@@ -1042,6 +1042,13 @@ static void write_json(const char *path, const cudaDeviceProp *prop, const gpu_c
     json_int(&j, "smem_per_block_optin", (int64_t)prop->sharedMemPerBlockOptin);
     json_int(&j, "driver_version", driver);
     json_int(&j, "runtime_version", runtime);
+    int sm_khz = 0, mem_khz = 0, bus_bits = 0;   /* attributes: cudaDeviceProp dropped the clocks */
+    cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, 0);
+    cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, 0);
+    cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0);
+    json_num(&j, "sm_clock_mhz", sm_khz / 1000.0);
+    json_num(&j, "mem_clock_mhz", mem_khz / 1000.0);
+    json_int(&j, "mem_bus_bits", bus_bits);
     json_close(&j);
     json_close(&j);
     json_object(&j, "build");
@@ -1060,13 +1067,18 @@ static void write_json(const char *path, const cudaDeviceProp *prop, const gpu_c
     json_num(&j, "fma_gflops_all", c->fma_all);
     json_num(&j, "exp_per_s_1t", c->exp_1t);
     json_num(&j, "gpu_copy_gbs", g->copy_gbs);
+    json_str(&j, "gpu_copy_source", "cudaMemcpyAsync device to device, 2 GiB, bytes read + written, best of 10");
     json_num(&j, "gpu_fp32_tflops", g->fp32_tflops);
+    json_str(&j, "gpu_fp32_source", "8 independent FMA chains per thread, 2 FLOP per FMA");
     json_num(&j, "gpu_bf16_mma_tflops", g->bf16_mma_tflops);
     json_str(&j, "gpu_bf16_mma_source", g->bf16_source);
     json_num(&j, "gpu_bf16_mmasync_tflops", g->bf16_mmasync_tflops);
+    json_str(&j, "gpu_bf16_mmasync_source", "mma.sync m16n8k16 register loop (no wgmma)");
     if (g->tf32_tflops > 0) json_num(&j, "gpu_tf32_mma_tflops", g->tf32_tflops);
     else json_null(&j, "gpu_tf32_mma_tflops");
+    json_str(&j, "gpu_tf32_mma_source", "cuBLAS TF32 GEMM 8192^3");
     json_num(&j, "gpu_exp_per_s", g->exp_per_s);
+    json_str(&j, "gpu_exp_source", "ex2.approx.f32 chains");
     json_str(&j, "cpu_note", "coarse CPU ceilings measured by bench_cuda (plain loops, OpenMP)");
     json_close(&j);
     json_array(&j, "results");

@@ -58,9 +58,16 @@ typedef struct bench_case {
     int repetitions;
     uint64_t seed;
 
+    /* Cold runs (BENCH.md): the timed calls rotate among copies of the operands the work count
+       includes, so each call finds them out of cache. Set by the suite before setup. */
+    int cold;            /* rotate (state_update and conv1d) */
+    double cold_target;  /* bytes the copies should total together */
+
     /* filled by setup */
     double flops, exps, bytes;
     double footprint;    /* bytes resident while it runs (the state of an in-place op once) */
+    int n_copies;        /* operand sets the timed calls rotate among (1: warm) */
+    double copy_bytes;   /* bytes of one rotated set (cold cases; 0 otherwise) */
     bench_check check;
 
     /* filled while timing */
@@ -78,10 +85,12 @@ bench_shape bench_kind_shape(bench_kind kind, int quick);
 int bench_kind_has_L(bench_kind kind);
 
 /* Allocates and fills the inputs (first touch by the pool's threads), computes the work counts,
-   runs the call once and checks it against the reference. Returns 0, or -1 with c->failed and
-   c->fail_reason set. */
+   runs the call once and checks it against the reference; for a cold case then copies the
+   rotated operands until the copies total c->cold_target bytes. Returns 0, or -1 with
+   c->failed and c->fail_reason set. */
 int bench_case_setup(bench_case *c, bench_pool *pool);
-/* The timed call (c->isa must be selected by the caller). */
+/* The timed call (c->isa must be selected by the caller); a cold case moves to its next copy
+   on every call. With ex == NULL: the check's call, on the first copy. */
 ssm_status bench_case_call(bench_case *c, const ssm_exec *ex);
 void bench_case_teardown(bench_case *c);
 /* The workspace setup allocated for the case's thread count (NULL, 0 when none). */

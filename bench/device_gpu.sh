@@ -6,7 +6,8 @@
 #
 #   sh bench/device_gpu.sh build      build only (also what CI's compile leg does, without running)
 #   sh bench/device_gpu.sh test       build if needed, then every test leg
-#   sh bench/device_gpu.sh bench      build if needed, then bench_cuda -> $OUT/bench_h200.json
+#   sh bench/device_gpu.sh bench      build if needed, then bench_cuda -> $OUT/bench_h200.json and
+#                                     the results page in $OUT/h200 (bench/report.py)
 #   sh bench/device_gpu.sh all        test, then bench
 #
 # Each leg runs under a timeout so one call stays inside the device tool's 10 minutes; the last
@@ -91,6 +92,12 @@ bench | all)
     timeout 480 $B/bench_cuda --out "$OUT/bench_h200.json" >> "$OUT/bench.log" 2>&1
     echo "   bench: exit $?" | tee -a "$OUT/summary.txt"
     tail -n 25 "$OUT/bench.log"
+    # the results page (copy $OUT/h200 to results/h200, keeping its hand-written NOTES.md)
+    if command -v python3 >/dev/null && [ -s "$OUT/bench_h200.json" ]; then
+        mkdir -p "$OUT/h200" && cp "$OUT/bench.log" "$OUT/h200/bench.log"
+        [ -f results/h200/NOTES.md ] && cp results/h200/NOTES.md "$OUT/h200/NOTES.md"
+        python3 bench/report.py render "$OUT/bench_h200.json" --out "$OUT/h200"
+    fi
     ;;
 esac
 echo "== summary"

@@ -4,10 +4,15 @@
     python3 bench/report.py validate RUN.json [--allow-failed-checks]
     python3 bench/report.py render RUN.json [--out DIR]     (default DIR: results/<machine slug>)
 
-render writes DIR/README.md (experiment details first, then the measured ceilings, then one
-table per op), DIR/roofline.svg, DIR/scaling_L.svg, DIR/scaling_T.svg and a copy of the raw
-JSON (DIR/bench.json). The charts are plain SVG written here by hand; Python standard library
-only, so the page can be redrawn anywhere from the JSON.
+render writes DIR/README.md and a copy of the raw JSON (DIR/bench.json). For a CPU run
+(ssm_bench): experiment details, issue 5's targets judged from the run, the measured ceilings,
+one table per op (cold or warm data shown per result), DIR/roofline.svg, DIR/bandwidth.svg,
+DIR/scaling_L.svg and DIR/scaling_T.svg. For a GPU run (bench_cuda: machine.gpu set or backend
+"cuda"): GPU experiment details, the GPU ceilings, issue 6's targets with the gap and the bf16
+error ratio, the roofline (each result against its own FLOP ceiling) and one results table.
+A hand-written DIR/NOTES.md (profiles, causes) is included verbatim under "Notes". The charts
+are plain SVG written here by hand; Python standard library only, so the page can be redrawn
+anywhere from the JSON.
 """
 import argparse
 import json
@@ -31,6 +36,12 @@ REQUIRED = {
 }
 OPS = {"selective_scan", "state_update", "ssd", "conv1d", "hsa_select", "hsa_attention"}
 NUMERIC = ["flops", "bytes", "exps", "gflops", "gbs", "roof_gflops", "pct_roof"]
+
+
+def is_gpu(run):
+    """A GPU run (bench_cuda): machine.gpu is set or a result ran on the cuda backend."""
+    m = run.get("machine") or {}
+    return bool(m.get("gpu")) or any(r.get("backend") == "cuda" for r in run.get("results") or [])
 
 
 def _is_num(x):
@@ -66,6 +77,7 @@ def validate(run, allow_failed_checks=False):
         errors.append("results: expected a non-empty list")
         return errors, warnings
     seen = set()
+    cpu_run = not is_gpu(run)
     for i, r in enumerate(results):
         where = "results[%d]" % i
         if not need(r, REQUIRED["result"], where):
@@ -95,6 +107,12 @@ def validate(run, allow_failed_checks=False):
         if _is_num(r["pct_roof"]) and r["pct_roof"] > 100:
             warnings.append("%s: %.1f%% of roof (above 100: a count or a ceiling is wrong)"
                             % (where, r["pct_roof"]))
+        if cpu_run and "cold" not in r:
+            errors.append("%s: missing field 'cold' (CPU results say whether they ran cold)" % where)
+        if "cold" in r and not isinstance(r["cold"], bool):
+            errors.append("%s: cold must be true or false, got %r" % (where, r["cold"]))
+        if r.get("cold") and r.get("level") not in (None, "DRAM"):
+            errors.append("%s: a cold result must be judged against DRAM, not %r" % (where, r.get("level")))
         if need(r["check"], REQUIRED["check"], where + ".check"):
             c = r["check"]
             if not isinstance(c["passed"], bool):
@@ -151,8 +169,16 @@ def fmt_time(seconds):
 
 
 def shape_text(shape):
-    return " ".join("%s=%s" % (k, ("tied" if v is True else "untied" if v is False else v))
-                    for k, v in shape.items() if not (k == "tied" and v is False))
+    """B=8 L=4096 ... dt_softplus z: a true flag shows as its name, a false one is left out."""
+    parts = []
+    for k, v in shape.items():
+        if v is True:
+            parts.append(k)
+        elif v is False or v is None:
+            continue
+        else:
+            parts.append("%s=%s" % (k, v))
+    return " ".join(parts)
 
 
 def check_text(c):
@@ -162,6 +188,23 @@ def check_text(c):
     if ratio is not None:
         return "pass, %.2f× floor" % ratio
     return "pass, rel_l2 %s" % fmt_num(c.get("rel_l2"), 2)
+
+
+NOISY_SPREAD = 2.0   # max / min over the repetitions above this: something else used the machine
+
+
+def noisy(r):
+    t = r["time_s"]
+    return t["reps"] > 1 and t["max"] > NOISY_SPREAD * t["min"]
+
+
+def data_text(r):
+    """cold (copies rotated past the LLC, judged against DRAM) or warm (resident in cache)."""
+    if r.get("cold"):
+        return "cold ×%d" % r["cold_copies"] if r.get("cold_copies", 1) > 1 else "cold"
+    if r.get("cold_note"):
+        return "warm (cap)"
+    return "warm"
 
 
 def bound_text(r):
@@ -540,7 +583,7 @@ def canonical_thread_series(run):
     (a 2-core machine has only T=1 and T=all)."""
     series = {}
     for r in run["results"]:
-        if r.get("sweep") == "L":
+        if r.get("sweep") in ("L", "warm"):
             continue
         name = base_name(r["name"])
         key = (name, r["backend"], r["dtype"])
@@ -722,40 +765,163 @@ def op_tables(run):
         if not rs:
             continue
         out.append("### %s\n" % op)
-        out.append("| name | shape | backend | dtype | threads | median | min | GFLOP/s | GB/s | "
+        out.append("| name | shape | backend | dtype | threads | data | median | min | GFLOP/s | GB/s | "
                    "FLOP/B | % of roof | bound | check |")
-        out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
-        order = {"": 0, None: 0, "T": 1, "L": 2}
+        out.append("|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|")
+        order = {"": 0, None: 0, "warm": 1, "T": 2, "L": 3}
         rs.sort(key=lambda r: (order.get(r.get("sweep"), 3), base_name(r["name"]),
                                r["shape"].get("L", 0), r["backend"], ["f32", "f16", "bf16"].index(r["dtype"])
                                if r["dtype"] in ("f32", "f16", "bf16") else 9, r["threads"]))
         for r in rs:
             pct = r["pct_roof"]
             pct_s = ("**%.1f** ⚠" % pct) if pct > 100 else "%.1f" % pct
-            out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["name"], shape_text(r["shape"]), r["backend"], r["dtype"], r["threads"],
-                fmt_time(r["time_s"]["median"]), fmt_time(r["time_s"]["min"]), fmt_num(r["gflops"]),
+                data_text(r), fmt_time(r["time_s"]["median"]) + (" ⚠" if noisy(r) else ""), fmt_time(r["time_s"]["min"]), fmt_num(r["gflops"]),
                 fmt_num(r["gbs"]), fmt_num(r["flops"] / r["bytes"] if r["bytes"] else None),
                 pct_s, bound_text(r), check_text(r["check"])))
         out.append("")
     return "\n".join(out)
 
 
-def readme(run, json_name, charts):
+def cache_state_text(run):
+    meth = run.get("method") or {}
+    cold = [r for r in run["results"] if r.get("cold")]
+    capped = [r for r in run["results"] if r.get("cold_note")]
+    if not cold and not capped:
+        return "Inputs stay warm between iterations."
+    text = ("**Cold and warm.** `state_update` and `conv1d` stream their data once per call, so "
+            "their canonical results (and sweeps) run *cold*: the timed calls rotate among copies "
+            "of every counted operand (state, activations, outputs; conv1d's weights too), %s in "
+            "all (2× the %s last-level cache hwloc reports and at least 256 MiB, the DRAM triad's "
+            "smallest working set; capped at %s), and are judged against "
+            "the DRAM bandwidth (the better of the triad and the in-place update at the largest "
+            "working set). Their `@warm` variants reuse one copy (cache-resident where it fits). "
+            "`selective_scan`, `ssd` "
+            "and `hsa_attention` are compute-bound and run warm, judged against the level their "
+            "compulsory bytes fit in." % (
+                fmt_bytes(meth.get("cold_target_bytes")), fmt_bytes(meth.get("llc_bytes")),
+                fmt_bytes(meth.get("cold_cap_bytes"))))
+    if capped:
+        text += (" **%d result(s) could not be made cold**: the memory cap is below the "
+                 "last-level cache, so they are marked `warm (cap)` and judged at the rotation's "
+                 "size." % len(capped))
+    return text
+
+
+# Issue 5 ("AVX-512 backend"), section "Targets": measured in the suite, backend avx512, 1 thread
+# unless said. (name, dtype, how it is judged, threshold, the target as the issue words it)
+ISSUE5_TARGETS = [
+    ("cpu.scan.m1", "f32", "compute", 50, "≥ 50% of the exp-throughput/FMA roof"),
+    ("cpu.ssd.m2", "f32", "fma", 50, "≥ 50% of measured FMA peak"),
+    ("cpu.ssd.m2", "bf16", "amx", 3, "with AMX, bf16 ≥ 3× faster than f32"),
+    ("cpu.step.m2", "f32", "triad_cold", 70, "≥ 70% of measured triad bandwidth, cold"),
+    ("cpu.conv", "f32", "triad_cold", 70, "≥ 70% of measured triad bandwidth, cold"),
+    ("cpu.hsa", "f32", "fma", 40, "≥ 40% of measured FMA peak"),
+    ("cpu.scan.m1", "f32", "scale2", 1.8, "2 threads ≥ 1.8× 1 thread"),
+    ("cpu.ssd.m2", "f32", "scale2", 1.8, "2 threads ≥ 1.8× 1 thread"),
+    ("cpu.hsa", "f32", "scale2", 1.8, "2 threads ≥ 1.8× 1 thread"),
+]
+
+
+def find_result(run, name, dtype, backend="avx512", threads=1):
+    """The canonical result, or its @T= sweep point when the machine has more cores. A --quick
+    run names its tiny shapes quick.* (never BENCH.md's names): judged alike, for the plumbing."""
+    if run.get("mode") == "quick":
+        name = "quick." + name[4:]
+    for r in run["results"]:
+        if r["backend"] != backend or r["dtype"] != dtype or r["threads"] != threads:
+            continue
+        if r["name"] == name or r["name"] == "%s@T=%d" % (name, threads):
+            return r
+    return None
+
+
+def triad_dram(run, threads):
+    for row in ceiling_rows(run):
+        if row["threads"] == threads:
+            for t in row.get("triad", []):
+                if t["level"] == "DRAM":
+                    return t["gbs"]
+    return run["ceilings"].get("triad_gbs_1t") if threads == 1 else None
+
+
+def judge_target(run, name, dtype, how, threshold):
+    """(result label, achieved text, met: True/False/None for n/a)"""
+    r = find_result(run, name, dtype)
+    label = "%s avx512 %s T=1" % (name, dtype)
+    if how == "scale2":
+        label = "%s avx512 %s T=1 vs T=2" % (name, dtype)
+    if how == "amx":
+        label = "%s avx512 bf16 vs f32, T=1" % name
+    if r is None:
+        return label, "not run", None
+    t = r["time_s"]["median"]
+    if how == "compute":
+        terms = r.get("roof_terms_s") or {}
+        roof = max(terms.get("flops", 0), terms.get("exps", 0))
+        pct = 100 * roof / t
+        which = "exps" if terms.get("exps", 0) >= terms.get("flops", 0) else "flops"
+        return label, "%.1f%% (%s-bound: %s GFLOP/s, %s Gexp/s)" % (
+            pct, which, fmt_num(r["gflops"]), fmt_num(r["exps"] / t * 1e-9)), pct >= threshold
+    if how == "fma":
+        peak = (r.get("ceilings_used") or {}).get("fma_gflops") or run["ceilings"]["fma_gflops_1t"]
+        pct = 100 * r["gflops"] / peak
+        return label, "%.1f%% (%s of %s GFLOP/s)" % (pct, fmt_num(r["gflops"]), fmt_num(peak)), pct >= threshold
+    if how == "triad_cold":
+        triad = triad_dram(run, r["threads"])
+        if not r.get("cold"):
+            return label, "not judged: the result is not cold (%s)" % r.get("cold_note", "warm run"), None
+        pct = 100 * r["gbs"] / triad
+        return label, "%.1f%% (%s of %s GB/s; %.1f%% of its roof, which takes the better of triad " \
+            "and in-place update)" % (pct, fmt_num(r["gbs"]), fmt_num(triad), r["pct_roof"]), pct >= threshold
+    if how == "amx":
+        f32 = find_result(run, name, "f32")
+        ratio = f32["time_s"]["median"] / t if f32 else None
+        ratio_s = "bf16 runs at %.2f× the f32 speed" % ratio if ratio else "no f32 result"
+        if not (run["machine"].get("features") or {}).get("amx_bf16"):
+            return label, "n/a: this CPU has no AMX-BF16 (%s)" % ratio_s, None
+        return label, "%.2f× (%s)" % (ratio or 0, ratio_s), bool(ratio and ratio >= threshold)
+    if how == "scale2":
+        r2 = find_result(run, name, dtype, threads=2)
+        if r2 is None:
+            return label, "no 2-thread result", None
+        sp = t / r2["time_s"]["median"]
+        return label, "%.2f× (%s → %s)" % (sp, fmt_time(t), fmt_time(r2["time_s"]["median"])), sp >= threshold
+    return label, "?", None
+
+
+def issue5_targets(run):
+    out = ["Issue 5's targets, judged from this run's JSON (backend avx512, 1 thread unless said; "
+           "the triad is this run's DRAM triad at the result's thread count).%s\n"
+           % (" **A --quick run: tiny shapes, not the targets' shapes.**" if run.get("mode") == "quick" else ""),
+           "| target | result | achieved | met |", "|---|---|---|---|"]
+    for name, dtype, how, threshold, text in ISSUE5_TARGETS:
+        label, achieved, met = judge_target(run, name, dtype, how, threshold)
+        met_s = "n/a" if met is None else "**yes**" if met else "no"
+        out.append("| %s %s: %s | %s | %s | %s |" % (name, dtype, text, label, achieved, met_s))
+    return "\n".join(out) + "\n"
+
+
+def readme(run, json_name, charts, notes=None):
     m = run["machine"]
     parts = ["# ssm.h CPU benchmarks: %s (`%s`)\n" % (m["cpu_model"], m["slug"]),
              "Generated by `bench/report.py` from [`%s`](%s) (one `make bench` run); method, work "
              "counts and canonical shapes: BENCH.md. Every kernel ran against the measured ceilings "
              "of this same run; `%% of roof` = 100 x roof time / median time, where roof time = "
              "max(FLOPs / FMA peak, exps / exp rate, compulsory bytes / bandwidth), all measured at the "
-             "result's thread count; the bandwidth is the best the triad or an in-place update showed "
-             "at the result's footprint (or any larger working set), and `bound` names the level "
-             "(hwloc's cache sizes) that footprint fits in. Inputs stay warm between "
-             "iterations. Each output was checked against the double reference (SPEC §7) before "
-             "timing; for 16-bit outputs the check column gives the error as a multiple of the "
-             "rounding floor.\n" % (json_name, json_name),
+             "result's thread count; for warm results the bandwidth is the best the triad or an "
+             "in-place update showed at the result's footprint (or any larger working set), and "
+             "`bound` names the level (hwloc's cache sizes) that footprint fits in. Each output was "
+             "checked against the double reference (SPEC §7) before timing; for 16-bit outputs the "
+             "check column gives the error as a multiple of the rounding floor.\n"
+             % (json_name, json_name),
+             cache_state_text(run) + "\n",
              "## Experiment details\n", experiment_details(run),
-             "## Measured ceilings\n", ceilings_table(run)]
+             "## Issue 5 targets\n", issue5_targets(run)]
+    if notes:
+        parts += ["## Notes\n", NOTES_INTRO, notes.rstrip() + "\n"]
+    parts += ["## Measured ceilings\n", ceilings_table(run)]
     if "bandwidth" in charts:
         parts.append("![bandwidth vs working set](bandwidth.svg)\n")
     if "roofline" in charts:
@@ -775,11 +941,17 @@ def readme(run, json_name, charts):
         parts.append("")
     warn = [r for r in run["results"] if r["pct_roof"] > 100]
     bad = [r for r in run["results"] if not r["check"]["passed"]]
-    if warn or bad:
+    spread = [r for r in run["results"] if noisy(r)]
+    if warn or bad or spread:
         parts.append("## Warnings\n")
         for r in warn:
             parts.append("- %s %s %s T=%d: %.1f%% of roof: above 100 means a work count or a ceiling is wrong"
                          % (r["name"], r["backend"], r["dtype"], r["threads"], r["pct_roof"]))
+        for r in spread:
+            parts.append("- %s %s %s T=%d (⚠ beside the median): repetitions from %s to %s, more than %g× "
+                         "apart: other work disturbed the run; trust the min more than the median"
+                         % (r["name"], r["backend"], r["dtype"], r["threads"], fmt_time(r["time_s"]["min"]),
+                            fmt_time(r["time_s"]["max"]), NOISY_SPREAD))
         for r in bad:
             parts.append("- %s %s %s T=%d: reference check failed: %s"
                          % (r["name"], r["backend"], r["dtype"], r["threads"], r["check"].get("reason", "")))
@@ -790,11 +962,28 @@ def readme(run, json_name, charts):
     return "\n".join(parts)
 
 
+NOTES_FILE = "NOTES.md"
+NOTES_INTRO = ("*Written by hand in [`NOTES.md`](NOTES.md) beside this page; everything else here is "
+               "generated from the JSON.*\n")
+
+
+def read_notes(out_dir):
+    """Hand-written analysis kept beside the generated page (profiles, causes): NOTES.md in the
+    output folder, included verbatim under "Notes"."""
+    path = os.path.join(out_dir, NOTES_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read()
+
+
 def render(run, out_dir, json_path):
     os.makedirs(out_dir, exist_ok=True)
     json_name = "bench.json"
     if os.path.abspath(json_path) != os.path.abspath(os.path.join(out_dir, json_name)):
         shutil.copyfile(json_path, os.path.join(out_dir, json_name))
+    if is_gpu(run):
+        return render_gpu(run, out_dir)
     charts = set()
     if roofline_svg(run, os.path.join(out_dir, "roofline.svg")):
         charts.add("roofline")
@@ -805,7 +994,310 @@ def render(run, out_dir, json_path):
     if scaling_T_svg(run, os.path.join(out_dir, "scaling_T.svg")):
         charts.add("scaling_T")
     with open(os.path.join(out_dir, "README.md"), "w") as f:
-        f.write(readme(run, json_name, charts))
+        f.write(readme(run, json_name, charts, read_notes(out_dir)))
+    return sorted(charts)
+
+
+# ------------------------------------------------------------------ GPU runs (bench/bench_cuda.cu)
+
+# Issue 6 ("CUDA backend on the H200"), section "Targets on the H200": bf16, absolute times on
+# that GPU, with the best public kernels it names (measured on the same machine kind, cold L2).
+# name: (target seconds, peer seconds or None, peer kernel, extra requirement or None)
+ISSUE6_TARGETS = {
+    "gpu.scan.m1": (0.40e-3, 1.165e-3, "mamba_ssm CUDA selective scan", None),
+    "gpu.ssd.m2": (0.50e-3, 1.649e-3, "mamba_ssm Triton mamba_chunk_scan_combined", None),
+    "gpu.ssd.m2.long": (0.50e-3, 1.655e-3, "mamba_ssm Triton mamba_chunk_scan_combined", None),
+    "gpu.step.m2": (0.087e-3, 0.1086e-3, "mamba_ssm Triton selective_state_update", ("copy_pct", 90)),
+    "gpu.hsa.4k": (0.24e-3, 0.714e-3, "official HSA Triton kernel", None),
+    "gpu.hsa.16k": (0.93e-3, 2.80e-3, "official HSA Triton kernel", None),
+    "gpu.hsa.64k": (3.7e-3, 11.27e-3, "official HSA Triton kernel", None),
+    "gpu.hsa.g1.16k": (1.83e-3, None, None, ("tflops", 150)),
+}
+ISSUE6_FLOOR_GOAL = 1.25   # bf16 error / rounding floor
+
+# The ceilings bench_cuda measures: (key, label, unit scale, unit, how it was measured when the
+# run predates the *_source fields)
+GPU_CEILINGS = [
+    ("gpu_copy_gbs", "device copy bandwidth", 1, "GB/s",
+     "cudaMemcpyAsync device to device, 2 GiB, bytes read + written, best of 10"),
+    ("gpu_fp32_tflops", "FP32 FMA", 1, "TFLOP/s", "8 independent FMA chains per thread, 2 FLOP per FMA"),
+    ("gpu_bf16_mma_tflops", "bf16 tensor cores", 1, "TFLOP/s", "?"),
+    ("gpu_bf16_mmasync_tflops", "bf16 mma.sync", 1, "TFLOP/s", "mma.sync m16n8k16 register loop (no wgmma)"),
+    ("gpu_tf32_mma_tflops", "TF32 tensor cores", 1, "TFLOP/s", "cuBLAS TF32 GEMM 8192^3"),
+    ("gpu_exp_per_s", "exp (SFU)", 1e-12, "T exp/s", "ex2.approx.f32 chains"),
+]
+FLOP_CEILING_NAMES = {"gpu_fp32_tflops": "FP32", "gpu_bf16_mma_tflops": "bf16 TC",
+                      "gpu_bf16_mmasync_tflops": "bf16 mma.sync", "gpu_tf32_mma_tflops": "TF32 TC"}
+
+
+def fmt_ms(seconds):
+    ms = seconds * 1e3
+    return "%.3f ms" % ms if ms >= 1 else "%.4f ms" % ms
+
+
+def cuda_version(v):
+    return "%d.%d" % (v // 1000, (v % 1000) // 10) if isinstance(v, int) and v > 0 else "?"
+
+
+def gpu_experiment_details(run):
+    m, b, g = run["machine"], run["build"], run["machine"].get("gpu") or {}
+    gpu = "%s, %s SMs, compute capability %s, L2 %s, %s" % (
+        g.get("name", "?"), g.get("sms", "?"), g.get("compute_capability", "?"),
+        fmt_bytes(g.get("l2_bytes")), fmt_bytes(g.get("memory_bytes")))
+    clocks = []
+    if g.get("sm_clock_mhz"):
+        clocks.append("SM %.0f MHz" % g["sm_clock_mhz"])
+    if g.get("mem_clock_mhz"):
+        clocks.append("memory %.0f MHz" % g["mem_clock_mhz"])
+    if g.get("mem_bus_bits"):
+        clocks.append("%d-bit bus" % g["mem_bus_bits"])
+    l2 = sorted({r["time_s"].get("l2") for r in run["results"] if r["time_s"].get("l2")})
+    reps = sorted({r["time_s"]["reps"] for r in run["results"]})
+    lines = [
+        ("GPU", gpu),
+        ("Clocks", ", ".join(clocks) + " (maximum, as the device reports them)" if clocks
+         else "not recorded by this run"),
+        ("CUDA", "driver API %s, runtime %s" % (cuda_version(g.get("driver_version")),
+                                               cuda_version(g.get("runtime_version")))),
+        ("Host CPU", "%s, %s cores, %s NUMA node(s)" % (m.get("cpu_model", "?"), m.get("cores", "?"),
+                                                        m.get("numa_nodes", "?"))),
+        ("Compiler", b.get("compiler", "?")),
+        ("Flags", b.get("flags", "?")),
+        ("Commit", b.get("git_commit", "?")),
+        ("Date", b.get("date", "?")),
+    ]
+    for k, v in b.items():   # build options the run recorded beyond the standard four
+        if k not in ("compiler", "flags", "git_commit", "date"):
+            lines.append((k, str(v)))
+    lines.append(("Timing", "CUDA events on the caller's stream, median of %s repetitions per result"
+                  % "/".join(str(x) for x in reps)))
+    lines.append(("L2", "; ".join(l2) if l2 else "not recorded"))
+    width = max(len(k) for k, _ in lines) + 2
+    return "```\n" + "\n".join(("%s:" % k).ljust(width) + v for k, v in lines) + "\n```\n"
+
+
+def gpu_ceilings_table(run):
+    c = run["ceilings"]
+    out = ["| ceiling | value | how |", "|---|---:|---|"]
+    known = set()
+    for key, label, scale, unit, how in GPU_CEILINGS:
+        known.add(key)
+        v = c.get(key)
+        if not _is_num(v):
+            continue
+        how = c.get(key.rsplit("_", 1)[0] + "_source") or c.get(key + "_source") or how
+        out.append("| %s | %s %s | %s |" % (label, fmt_num(v * scale, 4), unit, how))
+    for key, v in sorted(c.items()):   # anything this table does not know yet
+        if key.startswith("gpu_") and key not in known and _is_num(v):
+            out.append("| `%s` | %s | (recorded in the JSON) |" % (key, fmt_num(v, 4)))
+    if _is_num(c.get("triad_gbs_1t")):
+        out.append("| host CPU triad, 1 / all threads | %s / %s GB/s | %s |" % (
+            fmt_num(c["triad_gbs_1t"], 3), fmt_num(c.get("triad_gbs_all"), 3), c.get("cpu_note", "")))
+    if _is_num(c.get("fma_gflops_1t")):
+        out.append("| host CPU FMA, 1 / all threads | %s / %s GFLOP/s | %s |" % (
+            fmt_num(c["fma_gflops_1t"], 3), fmt_num(c.get("fma_gflops_all"), 3), c.get("cpu_note", "")))
+    return "\n".join(out) + "\n"
+
+
+def flop_ceiling_of(run, r):
+    """(TFLOP/s, short name) of the FLOP ceiling this result's roof used."""
+    key = r.get("flop_ceiling") or "gpu_fp32_tflops"
+    return run["ceilings"].get(key), FLOP_CEILING_NAMES.get(key, key)
+
+
+def gpu_bound_text(run, r):
+    if r["bound"] == "flops":
+        return "flops (%s)" % flop_ceiling_of(run, r)[1]
+    if r["bound"] == "exps":
+        return "exps (SFU)"
+    return "bytes (copy)"
+
+
+def gpu_check_text(c):
+    text = check_text(c)
+    for k, v in c.items():   # a second checked output: {"h_last": {"passed", "rel_l2", ...}}
+        if isinstance(v, dict) and "rel_l2" in v:
+            text += "; %s %s rel_l2 %s" % (k, "pass" if v.get("passed") else "**FAIL**", fmt_num(v["rel_l2"], 2))
+    return text
+
+
+def gpu_results_table(run):
+    out = ["| name | dtype | shape | median | min | GFLOP/s | GB/s | FLOP/B | roof | % of roof | bound | check |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in run["results"]:
+        pct = r["pct_roof"]
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["name"], r["dtype"], shape_text(r["shape"]), fmt_time(r["time_s"]["median"]),
+            fmt_time(r["time_s"]["min"]), fmt_num(r["gflops"], 4), fmt_num(r["gbs"], 4),
+            fmt_num(r["flops"] / r["bytes"] if r["bytes"] else None),
+            fmt_time(r["roof_s"]) if _is_num(r.get("roof_s")) else "—",
+            ("**%.1f** ⚠" % pct) if pct > 100 else "%.1f" % pct, gpu_bound_text(run, r),
+            gpu_check_text(r["check"])))
+    return "\n".join(out) + "\n"
+
+
+def issue6_targets(run):
+    copy = run["ceilings"].get("gpu_copy_gbs")
+    out = ["Issue 6's targets on the H200 (bf16; absolute times; the peer figures are the best "
+           "public kernels the issue names, measured on this machine kind with a cold L2). "
+           "Gap = achieved / target; error ratio goal ≤ %.2f× the rounding floor.\n" % ISSUE6_FLOOR_GOAL,
+           "| shape | achieved | target | gap | met | best public kernel | vs it | other requirement | "
+           "bf16 error / floor |",
+           "|---|---:|---:|---:|---|---|---:|---|---:|"]
+    any_row = False
+    for name, (target, peer, peer_name, extra) in ISSUE6_TARGETS.items():
+        r = next((x for x in run["results"] if x["name"] == name and x["dtype"] == "bf16"), None)
+        if r is None:
+            continue
+        any_row = True
+        t = r["time_s"]["median"]
+        met = t <= target
+        extra_s, extra_met = "—", True
+        if extra and extra[0] == "copy_pct" and copy:
+            pct = 100 * r["gbs"] / copy
+            extra_met = pct >= extra[1]
+            extra_s = "≥ %d%% of copy bandwidth: %.0f%% (%s of %s GB/s)" % (
+                extra[1], pct, fmt_num(r["gbs"], 4), fmt_num(copy, 4))
+        elif extra and extra[0] == "tflops":
+            tf = r["gflops"] * 1e-3
+            extra_met = tf >= extra[1]
+            extra_s = "≥ %d TFLOP/s: %.1f" % (extra[1], tf)
+        ratio = r["check"].get("floor_ratio")
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, fmt_ms(t), fmt_ms(target),
+            "%.2f×" % (t / target), "**yes**" if met and extra_met else "no",
+            "%s (%s)" % (fmt_ms(peer), peer_name) if peer else "—",
+            "%.2f× %s" % ((peer / t, "faster") if t <= peer else (t / peer, "slower")) if peer else "—",
+            extra_s,
+            ("%.2f× %s" % (ratio, "✓" if ratio <= ISSUE6_FLOOR_GOAL else "✗")) if _is_num(ratio) else "—"))
+    return "\n".join(out) + "\n" if any_row else ""
+
+
+def gpu_roofline_svg(run, path):
+    results = run["results"]
+    c = run["ceilings"]
+    copy = c.get("gpu_copy_gbs")
+    if not results or not _is_num(copy):
+        return False
+    ceils = [(k, c.get(k)) for k in ("gpu_bf16_mma_tflops", "gpu_bf16_mmasync_tflops", "gpu_tf32_mma_tflops",
+                                     "gpu_fp32_tflops") if _is_num(c.get(k))]
+    ai = [r["flops"] / r["bytes"] for r in results if r["bytes"] > 0]
+    perf = [r["gflops"] * 1e-3 for r in results if r["gflops"] > 0]
+    top = max(v for _, v in ceils) if ceils else max(perf)
+    x0, x1 = decade_bounds(ai + [1, 1000])
+    y0, y1 = decade_bounds(perf + [top])
+    s = Svg(1000, 660, right=270)
+    s.set_axes(x0, x1, y0, y1)
+    s.frame("Roofline: %s (%s)" % ((run["machine"].get("gpu") or {}).get("name", "GPU"), run["machine"]["slug"]),
+            "arithmetic intensity (FLOP / compulsory byte)", "TFLOP/s")
+    s.clip_begin()
+    bw = copy * 1e-3   # TB/s: TFLOP/s = AI * TB/s
+    styles = {"gpu_bf16_mma_tflops": ("#333", 2.0, None), "gpu_bf16_mmasync_tflops": ("#777", 1.4, "6,3"),
+              "gpu_tf32_mma_tflops": ("#999", 1.2, "2,3"), "gpu_fp32_tflops": ("#333", 1.6, "10,4")}
+    for key, v in ceils:
+        color, width, dash = styles[key]
+        knee = v / bw
+        s.line(s.px(max(x0, knee)), s.py(v), s.px(x1), s.py(v), color, width, dash)
+    xs = max(x0, y0 / bw)
+    s.line(s.px(xs), s.py(bw * xs), s.px(min(x1, top / bw)), s.py(min(top, bw * x1)), "#333", 2.0)
+    for r in results:   # stems up to each result's own roof (its FLOP ceiling, exp or bytes)
+        x = r["flops"] / r["bytes"]
+        if r["roof_gflops"] > r["gflops"]:
+            s.line(s.px(x), s.py(r["gflops"] * 1e-3), s.px(x), s.py(min(r["roof_gflops"] * 1e-3, y1)),
+                   OP_COLORS.get(r["op"], "#000"), 1.0, "1,2", 0.7)
+            s.line(s.px(x) - 4, s.py(min(r["roof_gflops"] * 1e-3, y1)), s.px(x) + 4,
+                   s.py(min(r["roof_gflops"] * 1e-3, y1)), OP_COLORS.get(r["op"], "#000"), 1.2, None, 0.7)
+    for r in results:
+        x = r["flops"] / r["bytes"]
+        s.marker(s.px(x), s.py(r["gflops"] * 1e-3), DTYPE_SHAPES.get(r["dtype"], "diamond"),
+                 OP_COLORS.get(r["op"], "#000"), filled=r["dtype"] != "f32", size=5.5,
+                 title="%s %s: %.1f TFLOP/s, %.1f%% of roof (%s)"
+                 % (r["name"], r["dtype"], r["gflops"] * 1e-3, r["pct_roof"], gpu_bound_text(run, r)))
+    s.clip_end()
+    labels = {"gpu_bf16_mma_tflops": "bf16 tensor cores", "gpu_bf16_mmasync_tflops": "bf16 mma.sync",
+              "gpu_tf32_mma_tflops": "TF32 tensor cores", "gpu_fp32_tflops": "FP32 FMA"}
+    xl = x0 * 1.5   # the copy line's label, just below the line near its left end
+    s.text(s.px(xl) + 8, s.py(bw * xl) + 16, "copy %.0f GB/s" % copy, 10, "start", "#333")
+    lx, ly = s.r + 18, s.t + 6
+    s.text(lx, ly, "op (colour)", 12, weight="bold")
+    ly += 18
+    for o in [o for o in OP_ORDER if any(r["op"] == o for r in results)]:
+        s.marker(lx + 6, ly - 4, "circle", OP_COLORS[o], True, 5)
+        s.text(lx + 18, ly, o, 11)
+        ly += 17
+    ly += 8
+    s.text(lx, ly, "dtype (marker)", 12, weight="bold")
+    ly += 18
+    for d in ("bf16", "f16", "f32"):
+        if any(r["dtype"] == d for r in results):
+            s.marker(lx + 6, ly - 4, DTYPE_SHAPES[d], "#555", d != "f32", 5)
+            s.text(lx + 18, ly, d + (" (hollow)" if d == "f32" else ""), 11)
+            ly += 17
+    ly += 8
+    s.text(lx, ly, "ceilings (measured)", 12, weight="bold")
+    ly += 18
+    for key, v in ceils:
+        color, width, dash = styles[key]
+        s.line(lx, ly - 4, lx + 26, ly - 4, color, width, dash)
+        s.text(lx + 32, ly, "%s %.0f TFLOP/s" % (labels[key], v), 11)
+        ly += 16
+    s.line(lx, ly - 4, lx + 26, ly - 4, "#333", 2.0)
+    s.text(lx + 32, ly, "copy %.0f GB/s" % copy, 11)
+    ly += 24
+    for t in ("Each result's stem rises to its", "own roof: the FLOP ceiling it is",
+              "judged by (bf16 tensor cores for", "16-bit ssd and hsa_attention, FP32",
+              "otherwise), the exp rate or the", "copy bandwidth, whichever binds."):
+        s.text(lx, ly, t, 10, color="#666")
+        ly += 13
+    s.write(path)
+    return True
+
+
+def gpu_readme(run, json_name, charts, out_dir, notes=None):
+    g = run["machine"].get("gpu") or {}
+    logs = [f for f in ("bench.log", "tests.log") if os.path.exists(os.path.join(out_dir, f))]
+    parts = ["# ssm.h CUDA benchmarks: %s (`%s`)\n" % (g.get("name", "GPU"), run["machine"]["slug"]),
+             "Generated by `bench/report.py` from [`%s`](%s) (one `bench/bench_cuda` run); method, work "
+             "counts and canonical shapes: BENCH.md. Times are CUDA-event medians on the caller's "
+             "stream (L2 state below). roof = max(FLOPs / the result's FLOP ceiling, exps / exp rate, "
+             "compulsory bytes / copy bandwidth), all measured in the same run; the FLOP ceiling is "
+             "the bf16 tensor-core peak for 16-bit `ssd` and `hsa_attention` (they run on tensor "
+             "cores) and the FP32 FMA peak otherwise (`bound` names it); `%% of roof` = 100 × roof / "
+             "median. Every result was checked against the float64 reference (SPEC §7) before timing, "
+             "on a seeded sample for the large shapes; for 16-bit outputs the check column gives the "
+             "error as a multiple of the rounding floor.\n" % (json_name, json_name),
+             "## Experiment details\n", gpu_experiment_details(run),
+             "## Measured ceilings (same run)\n", gpu_ceilings_table(run)]
+    targets = issue6_targets(run)
+    if targets:
+        parts += ["## Issue 6 targets\n", targets]
+    if notes:
+        parts += ["## Notes\n", NOTES_INTRO, notes.rstrip() + "\n"]
+    if "roofline" in charts:
+        parts += ["## Roofline\n", "![roofline](roofline.svg)\n"]
+    parts += ["## Results\n", gpu_results_table(run)]
+    warn = [r for r in run["results"] if r["pct_roof"] > 100]
+    bad = [r for r in run["results"] if not r["check"]["passed"]]
+    if warn or bad:
+        parts.append("## Warnings\n")
+        for r in warn:
+            parts.append("- %s %s: %.1f%% of roof: above 100 means a work count or a ceiling is wrong"
+                         % (r["name"], r["dtype"], r["pct_roof"]))
+        for r in bad:
+            parts.append("- %s %s: reference check failed: %s" % (r["name"], r["dtype"], r["check"].get("reason", "")))
+        parts.append("")
+    parts.append("## Raw data\n")
+    parts.append("[`%s`](%s): machine, build, ceilings and every result with its roof and check%s.\n"
+                 % (json_name, json_name, "".join("; [`%s`](%s)" % (f, f) for f in logs)))
+    return "\n".join(parts)
+
+
+def render_gpu(run, out_dir):
+    charts = set()
+    if gpu_roofline_svg(run, os.path.join(out_dir, "roofline.svg")):
+        charts.add("roofline")
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(gpu_readme(run, "bench.json", charts, out_dir, read_notes(out_dir)))
     return sorted(charts)
 
 
