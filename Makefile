@@ -132,6 +132,18 @@ LEG_VMATH    = $(if $(wildcard tests/test_vmath.c),$(call leg,vmath,$(call built
 HASWELL_MISSING := $(if $(SANFLAGS),not run under sanitizers in qemu; make test runs it,$(if $(filter x86_64,$(shell uname -m)),$(if $(shell command -v qemu-x86_64),,qemu-x86_64 not installed (apt-get install qemu-user)),not an x86-64 machine))
 LEG_HASWELL  = $(if $(HASWELL_MISSING),$(call skip,golden-haswell,$(HASWELL_MISSING)),$(call leg,golden-haswell,$(MAKE) -s --no-print-directory $(BUILD)/test_golden && qemu-x86_64 -cpu Haswell $(BUILD)/test_golden --expect-isa=scalar tests/golden))
 
+# The AMX-BF16 SSD path of ssm_avx512.h with the tile instructions emulated in software
+# (SSM__AMX_EMULATE), so every machine with AVX512-BF16 runs that path's layouts and edges
+# through the golden and property tests; real tiles run on AMX machines in the plain legs.
+AMX_EMU     := $(BUILD)/amx-emulated
+AMX_EMU_SRC := tests/ssm_impl.c reference/ssm_ref.c tests/check.c tests/golden.c
+$(AMX_EMU)/test_%: tests/test_%.c $(AMX_EMU_SRC) $(HEADERS_COMPILE) reference/ssm_ref.h tests/check.h tests/golden.h tests/props.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DSSM__AMX_EMULATE $(AMX_EMU_SRC) $< $(LDLIBS_ALL) -o $@
+AMX_EMU_MISSING := $(if $(wildcard ssm_avx512.h),$(if $(shell grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && echo y),,this CPU lacks AVX512-BF16),ssm_avx512.h not present)
+LEG_AMX_GOLDEN = $(if $(AMX_EMU_MISSING),$(call skip,amx-emulated-golden,$(AMX_EMU_MISSING)),$(call leg,amx-emulated-golden,$(call built,$(AMX_EMU)/test_golden) tests/golden))
+LEG_AMX_PROPS  = $(if $(AMX_EMU_MISSING),$(call skip,amx-emulated-props,$(AMX_EMU_MISSING)),$(call leg,amx-emulated-props,$(call built,$(AMX_EMU)/test_props)))
+
 # The CUDA launchers compile for sm_90 where nvcc exists (no GPU is needed; nothing runs).
 LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
 
@@ -152,6 +164,8 @@ test:
 	$(LEG_AARCH64)
 	$(LEG_HASWELL)
 	$(LEG_VMATH)
+	$(LEG_AMX_GOLDEN)
+	$(LEG_AMX_PROPS)
 	$(LEG_CUDA)
 	@sh tests/summarize.sh $(LOGS); status=$$?; \
 	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status

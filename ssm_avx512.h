@@ -1,5 +1,5 @@
 /* ssm_avx512.h — AVX-512 kernels for ssm.h (x86-64: AVX-512 F, BW, VL and DQ; AVX512-BF16 for
-   bf16 stores where the CPU has it).
+   bf16 stores where the CPU has it; AMX-BF16 tiles for SSD's chunk products with bf16 I/O).
 
    WHAT IT IS
    A second backend behind ssm.h's public calls: the same ops, the same parameter structs, the
@@ -13,7 +13,8 @@
    Every function here carries a function-level target attribute, so the rest of the build
    stays baseline x86-64 (no -mavx512f on the command line) and the binary still runs, on the
    portable kernels, on CPUs without AVX-512. Functions that use AVX512-BF16 instructions are
-   only called after ssm__cpu() has reported the extension.
+   only called after ssm__cpu() has reported the extension, tile (AMX) code only after that and
+   after Linux granted the process the tile state (see the AMX part of the ssd section).
 
    HOW TO INCLUDE IT
    Nothing to do beyond ssm.h's own instructions. Including this header yourself is harmless
@@ -26,7 +27,9 @@
      state_update     SPEC §2: one streaming pass over each state row; exp(dt'A) once per row
                       (once per head with Mamba-2's tied A/dt) when A is constant along N
      ssd              SPEC §3: the chunked algorithm on a 6x64 register-blocked FMA micro-kernel;
-                      C, Bᵀ and C Bᵀ computed once per (chunk, group) and shared by its heads
+                      C, Bᵀ and C Bᵀ computed once per (chunk, group) and shared by its heads;
+                      with bf16 I/O on CPUs with AMX-BF16 the four chunk products run on
+                      tiles instead (f32 operands split into two bf16 terms: SPEC §7 holds)
      conv1d           SPEC §4: over time for long rows (shifted windows by permutes), over 16
                       channels for short ones (decode) and channel-contiguous layouts
      hsa_select       SPEC §5: vector dot products for the scores, the portable top-k
@@ -36,11 +39,19 @@
    gather element by element into the same f32 tiles, never a different algorithm.
    Results are bit-identical for any thread count: a work item never shares a reduction with
    another, and which lane a value lands in changes nothing about the arithmetic done on it.
-   Not done here: AVX512-FP16 arithmetic (f16 is converted with F16C-style vcvtph2ps/vcvtps2ph)
-   and AMX tiles for SSD (a bf16 path would need the arch_prctl permission request).
+   Not done here: AVX512-FP16 arithmetic (f16 is converted with F16C-style vcvtph2ps/vcvtps2ph),
+   and AMX for f32 / f16 I/O or for ops other than ssd.
 
    CONFIG MACROS
      SSM_NO_AVX512    (read by ssm.h) leave this backend out of the build entirely
+     SSM__AMX_EMULATE (private, for tests only) run the AMX path with the tile instructions done
+                      in software, on any CPU with AVX512-BF16: its layouts and edges can then be
+                      tested where no AMX exists (slow; never for production)
+
+   ENVIRONMENT
+     SSM_NO_AMX       set to anything but "" or "0": ssd with bf16 I/O takes the f32 FMA path
+                      even where AMX-BF16 is available (read once, at the first ssd call or
+                      ssd workspace query of the process)
 
    Accuracy of the vector math (SPEC §0): exp, exp2, log1p, softplus and SiLU below have a
    relative error <= 2^-20 * (1 + |x|) wherever the result is >= FLT_MIN, give +inf on overflow
@@ -1183,37 +1194,55 @@ typedef struct ssm__avx512_ssd_ctx {
     ssm__mview out, hlast;
     int64_t G, per_group, Q, Qe, nseq;
     int64_t QR, NP, PP;        /* Qe, N, P rounded up to 16 */
+    int64_t NA;                /* N rounded up to 32 (AMX: the K steps of C Bᵀ) */
     float dt_lo, dt_hi;
     float *shared;             /* per (chunk, group): C, Bᵀ, CB blocks; NULL: each item its own */
     const int64_t *chunks;     /* (b, t0, q) per chunk */
     const int64_t *seq_first;  /* index of each sequence's first chunk */
     int bf16_insn;
+    int amx;                   /* the chunk products on AMX tiles (bf16 I/O, see below) */
 } ssm__avx512_ssd_ctx;
 
-/* The operands of one chunk that depend only on the group. */
+/* The operands of one chunk that depend only on the group. With AMX, C and BT hold the
+   duplicated bf16 pairs of the AMX layouts instead of f32 (same size), plus Cb and Bv. */
 typedef struct ssm__avx512_ssd_group {
-    float *C;    /* QR x NP */
-    float *BT;   /* NP x QR */
-    float *CB;   /* QR x QR, lower triangle */
+    float *C;     /* QR x NP */
+    float *BT;    /* NP x QR */
+    float *CB;    /* QR x QR, lower triangle */
+    uint16_t *Cb; /* AMX: QR x NA bf16, C row-major */
+    uint32_t *Bv; /* AMX: NA/2 x QR bf16 pairs (B[j][2k], B[j][2k+1]) */
 } ssm__avx512_ssd_group;
 
 typedef struct ssm__avx512_ssd_tiles {
     double *cum;               /* QR */
     float *dtp, *e, *w;        /* QR each */
-    float *X, *Xw;             /* QR x PP: x, and x scaled by w */
+    float *X, *Xw;             /* QR x PP: x, and x scaled by w (AMX: as hi/lo pairs) */
     float *S;                  /* NP x PP */
     float *M;                  /* MR x QR */
     float *Y;                  /* MR x PP */
     float *dskip, *row;        /* PP each */
+    /* AMX only */
+    uint32_t *Xd;              /* QR x PP: x as (x, x) pairs */
+    uint32_t *Sp;              /* NP x PP: S as (hi, lo) pairs */
+    uint32_t *Ma;              /* 2 x 32 x QR: M as (hi, lo) pairs, two blocks of 32 rows */
+    float *Yo, *Yd;            /* 32 x PP: C S and M X of that block */
+    float *sv, *eu;            /* QR and 16: decay factors around a row tile's anchor */
     ssm__avx512_ssd_group own; /* when the group operands are not shared */
 } ssm__avx512_ssd_tiles;
 
-static size_t ssm__avx512_ssd_group_floats(const ssm_ssd_params *p) {
+static int ssm__avx512_amx_ready(void);
+
+/* The AMX path serves bf16 I/O only: there every raw operand is exact in bf16, and the f32 ones
+   are split in two bf16 terms (see the AMX section). f32 and f16 inputs are not bf16 values. */
+static int ssm__avx512_ssd_amx(const ssm_ssd_params *p) { return p->dtype == SSM_BF16 && ssm__avx512_amx_ready(); }
+
+static size_t ssm__avx512_ssd_group_floats(const ssm_ssd_params *p, int amx) {
     const size_t QR = ssm__sz(ssm__avx512_round16(ssm__ssd_qe(p))), NP = ssm__sz(ssm__avx512_round16(p->N));
-    return ssm__sat_add(ssm__sat_mul(2, ssm__sat_mul(QR, NP)), ssm__sat_mul(QR, QR));
+    const size_t n = ssm__sat_add(ssm__sat_mul(2, ssm__sat_mul(QR, NP)), ssm__sat_mul(QR, QR));
+    return amx ? ssm__sat_add(n, ssm__sat_mul(QR, ssm__sz((p->N + 31) & ~(int64_t)31))) : n;   /* Cb, Bv */
 }
 
-static size_t ssm__avx512_ssd_floats(const ssm_ssd_params *p) {
+static size_t ssm__avx512_ssd_floats(const ssm_ssd_params *p, int amx) {
     const size_t QR = ssm__sz(ssm__avx512_round16(ssm__ssd_qe(p))), NP = ssm__sz(ssm__avx512_round16(p->N));
     const size_t PP = ssm__sz(ssm__avx512_round16(p->P));
     size_t n = ssm__sat_mul(5, QR);                                  /* cum (2), dtp, e, w */
@@ -1221,8 +1250,13 @@ static size_t ssm__avx512_ssd_floats(const ssm_ssd_params *p) {
     n = ssm__sat_add(n, ssm__sat_mul(NP, PP));                       /* S */
     n = ssm__sat_add(n, ssm__sat_mul(SSM__AVX512_MR, QR + PP));      /* M, Y */
     n = ssm__sat_add(n, ssm__sat_mul(2, PP));                        /* dskip, row */
-    if (!ssm__ssd_shares_cb(p)) n = ssm__sat_add(n, ssm__avx512_ssd_group_floats(p));
-    return ssm__sat_add(n, 16 * 16);                                 /* segment alignment */
+    if (amx) {
+        n = ssm__sat_add(n, ssm__sat_mul(ssm__sat_add(QR, NP), PP)); /* Xd, Sp */
+        n = ssm__sat_add(n, ssm__sat_mul(32, ssm__sat_add(2 * QR, 2 * PP))); /* Ma (two), Yo, Yd */
+        n = ssm__sat_add(n, ssm__sat_add(QR, 16));                   /* sv, eu */
+    }
+    if (!ssm__ssd_shares_cb(p)) n = ssm__sat_add(n, ssm__avx512_ssd_group_floats(p, amx));
+    return ssm__sat_add(n, 24 * 16);                                 /* segment alignment */
 }
 
 /* Shared: the chunk table (b, t0, q), each sequence's first chunk, then the group blocks. */
@@ -1232,13 +1266,14 @@ static size_t ssm__avx512_ssd_table_bytes(const ssm_ssd_params *p) {
 }
 
 static ssm__scratch ssm__avx512_ssd_scratch(const ssm_ssd_params *p) {
+    const int amx = ssm__avx512_ssd_amx(p);
     ssm__scratch s;
-    s.per_worker = ssm__sat_mul(sizeof(float), ssm__avx512_ssd_floats(p));
+    s.per_worker = ssm__sat_mul(sizeof(float), ssm__avx512_ssd_floats(p, amx));
     s.shared = 0;
     if (ssm__ssd_shares_cb(p)) {
         const size_t blocks = ssm__sat_mul(ssm__sz(ssm__ssd_max_chunks(p)), ssm__sz(ssm__or1(p->G)));
         s.shared = ssm__sat_add(ssm__avx512_ssd_table_bytes(p),
-                                ssm__sat_mul(sizeof(float), ssm__sat_mul(blocks, ssm__avx512_ssd_group_floats(p))));
+                                ssm__sat_mul(sizeof(float), ssm__sat_mul(blocks, ssm__avx512_ssd_group_floats(p, amx))));
     }
     return s;
 }
@@ -1248,6 +1283,8 @@ static ssm__avx512_ssd_group ssm__avx512_ssd_group_at(const ssm__avx512_ssd_ctx 
     gr.C = base;
     gr.BT = gr.C + c->QR * c->NP;
     gr.CB = gr.BT + c->NP * c->QR;
+    gr.Cb = c->amx ? (uint16_t *)(void *)(gr.CB + c->QR * c->QR) : NULL;   /* QR x NA halves: 64-byte multiple */
+    gr.Bv = c->amx ? (uint32_t *)(void *)(gr.CB + c->QR * c->QR + c->QR * c->NA / 2) : NULL;
     return gr;
 }
 
@@ -1255,6 +1292,7 @@ static ssm__avx512_ssd_tiles ssm__avx512_ssd_carve(const ssm__avx512_ssd_ctx *c,
     const int64_t QR = c->QR, NP = c->NP, PP = c->PP;
     ssm__avx512_ssd_tiles w;
     float *f = (float *)scratch;
+    memset(&w, 0, sizeof w);
     w.cum = (double *)(void *)ssm__avx512_carve(&f, 2 * QR);
     w.dtp = ssm__avx512_carve(&f, QR);
     w.e = ssm__avx512_carve(&f, QR);
@@ -1266,8 +1304,19 @@ static ssm__avx512_ssd_tiles ssm__avx512_ssd_carve(const ssm__avx512_ssd_ctx *c,
     w.Y = ssm__avx512_carve(&f, SSM__AVX512_MR * PP);
     w.dskip = ssm__avx512_carve(&f, PP);
     w.row = ssm__avx512_carve(&f, PP);
-    if (c->shared) memset(&w.own, 0, sizeof w.own);
-    else w.own = ssm__avx512_ssd_group_at(c, ssm__avx512_carve(&f, 2 * QR * NP + QR * QR));
+    if (c->amx) {
+        w.Xd = (uint32_t *)(void *)ssm__avx512_carve(&f, QR * PP);
+        w.Sp = (uint32_t *)(void *)ssm__avx512_carve(&f, NP * PP);
+        w.Ma = (uint32_t *)(void *)ssm__avx512_carve(&f, 64 * QR);
+        w.Yo = ssm__avx512_carve(&f, 32 * PP);
+        w.Yd = ssm__avx512_carve(&f, 32 * PP);
+        w.sv = ssm__avx512_carve(&f, QR);
+        w.eu = ssm__avx512_carve(&f, 16);
+    }
+    if (!c->shared) {
+        const int64_t n = 2 * QR * NP + QR * QR + (c->amx ? QR * c->NA : 0);
+        w.own = ssm__avx512_ssd_group_at(c, ssm__avx512_carve(&f, n));
+    }
     return w;
 }
 
@@ -1387,27 +1436,39 @@ static SSM__AVX512_TARGET void ssm__avx512_rows_in(float *tile, int64_t ld, cons
     }
 }
 
-/* C, Bᵀ and (1) C Bᵀ of group g for the chunk of row b at t0, into gr. */
-static SSM__AVX512_TARGET void ssm__avx512_ssd_group_load(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_group *gr,
-                                                          int64_t b, int64_t g, int64_t t0, int64_t q) {
+/* C and Bᵀ of group g for the chunk of row b at t0, as f32, into gr. */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_group_in(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_group *gr,
+                                                        int64_t b, int64_t g, int64_t t0, int64_t q) {
     const ssm_ssd_params *p = c->p;
-    int64_t j, i0;
+    int64_t j;
     ssm__avx512_rows_in(gr->C, c->NP, c->Cm.data, p->dtype, b * c->Cm.st[0] + t0 * c->Cm.st[1] + g * c->Cm.st[2],
                         c->Cm.st[1], c->Cm.st[3], q, p->N);
     for (j = 0; j < q; j += 16)   /* token blocks transposed; lanes past q are 0 */
         ssm__avx512_tile_in(gr->BT + j, c->QR, c->Bm.data, p->dtype,
                             b * c->Bm.st[0] + (t0 + j) * c->Bm.st[1] + g * c->Bm.st[2], c->Bm.st[1], c->Bm.st[3],
                             (int)ssm__min64(16, q - j), p->N);
+}
+
+/* C, Bᵀ and (1) C Bᵀ of group g for the chunk of row b at t0, into gr. */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_group_load(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_group *gr,
+                                                          int64_t b, int64_t g, int64_t t0, int64_t q) {
+    int64_t i0;
+    ssm__avx512_ssd_group_in(c, gr, b, g, t0, q);
     for (i0 = 0; i0 < q; i0 += SSM__AVX512_MR) {   /* columns up to the block's last row, rounded up to 16 */
         const int nr = (int)ssm__min64(SSM__AVX512_MR, q - i0);
-        ssm__avx512_gemm(gr->CB + i0 * c->QR, c->QR, NULL, NULL, nr, gr->C + i0 * c->NP, c->NP, gr->BT, c->QR, p->N,
+        ssm__avx512_gemm(gr->CB + i0 * c->QR, c->QR, NULL, NULL, nr, gr->C + i0 * c->NP, c->NP, gr->BT, c->QR, c->p->N,
                          ssm__avx512_round16(i0 + nr));
     }
 }
 
+/* Floats between the group blocks of shared scratch. */
+static int64_t ssm__avx512_ssd_group_stride(const ssm__avx512_ssd_ctx *c) {
+    return c->QR * c->NP * 2 + c->QR * c->QR + (c->amx ? c->QR * c->NA : 0);
+}
+
 static SSM__AVX512_TARGET void ssm__avx512_ssd_group_range(void *vc, int64_t begin, int64_t end, void *scratch) {
     const ssm__avx512_ssd_ctx *c = (const ssm__avx512_ssd_ctx *)vc;
-    const int64_t per = c->QR * c->NP * 2 + c->QR * c->QR;
+    const int64_t per = ssm__avx512_ssd_group_stride(c);
     int64_t i;
     (void)scratch;
     for (i = begin; i < end; ++i) {
@@ -1417,18 +1478,16 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_group_range(void *vc, int64_t beg
     }
 }
 
-static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
-                                                     const ssm__avx512_ssd_group *gr, int64_t b, int64_t h, int64_t t0,
-                                                     int64_t q, int state_zero) {
+/* The per-head part every chunk starts with: dt' (bias, softplus, clamp) and its running sum
+   cum (in double), x as f32 rows, the decays e from the chunk start (5) and w to its end (3, 4). */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_prologue(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
+                                                        int64_t b, int64_t h, int64_t t0, int64_t q) {
     const ssm_ssd_params *p = c->p;
     const ssm_dtype dty = p->dtype;
-    const int64_t N = p->N, P = p->P, QR = c->QR, NP = c->NP, PP = c->PP;
     const double a = (double)((const float *)c->A.data)[h * c->A.st[0]];
     const __m512 bias = _mm512_set1_ps(ssm__param(c->dtbias, h * c->dtbias.st[0], 0.0f));
-    int64_t i, i0, j, n0, k;
+    int64_t i;
     double cum = 0.0;
-
-    /* dt' and its running sum in double */
     ssm__avx512_load_row(w->dtp, c->dt.data, dty, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], q);
     for (i = 0; i < q; i += 16) {
         const __mmask16 m = ssm__avx512_mask(q - i);
@@ -1440,19 +1499,43 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
         cum += (double)w->dtp[i] * a;
         w->cum[i] = cum;
     }
-    for (i = q; i < QR; ++i) {   /* defined values past the chunk (read, never used) */
+    for (i = q; i < c->QR; ++i) {   /* defined values past the chunk (read, never used) */
         w->cum[i] = cum;
         w->dtp[i] = 0.0f;
     }
-    ssm__avx512_rows_in(w->X, PP, c->x.data, dty, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1],
-                        c->x.st[3], q, P);
-
-    /* decays from the chunk start (5) and to its end (3, 4) */
+    ssm__avx512_rows_in(w->X, c->PP, c->x.data, dty, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1],
+                        c->x.st[3], q, p->P);
     for (i = 0; i < q; i += 16) {
         _mm512_store_ps(w->e + i, ssm__avx512_ssd_decay16(0.0, w->cum + i, -1.0));   /* segments cum_i - 0 */
         _mm512_store_ps(w->w + i, _mm512_mul_ps(ssm__avx512_ssd_decay16(w->cum[q - 1], w->cum + i, 1.0),
                                                 _mm512_load_ps(w->dtp + i)));
     }
+}
+
+/* Output token t from its row y of Y (PP floats, overwritten) and x row: (y + Dskip x) silu(z). */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_emit(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
+                                                    int64_t b, int64_t h, int64_t t, float *y, const float *x) {
+    const ssm_ssd_params *p = c->p;
+    const ssm_dtype dty = p->dtype;
+    int64_t k;
+    if (c->z.data)
+        ssm__avx512_load_row(w->row, c->z.data, dty, b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2], c->z.st[3], p->P);
+    for (k = 0; k < p->P; k += 16) {
+        __m512 v = _mm512_fmadd_ps(_mm512_load_ps(w->dskip + k), _mm512_load_ps(x + k), _mm512_load_ps(y + k));
+        if (c->z.data) v = _mm512_mul_ps(v, ssm__avx512_silu(_mm512_load_ps(w->row + k)));
+        _mm512_store_ps(y + k, v);
+    }
+    ssm__avx512_store_row(c->out.data, dty, b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2], c->out.st[3], y, p->P,
+                          c->bf16_insn);
+}
+
+static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
+                                                     const ssm__avx512_ssd_group *gr, int64_t b, int64_t h, int64_t t0,
+                                                     int64_t q, int state_zero) {
+    const int64_t N = c->p->N, QR = c->QR, NP = c->NP, PP = c->PP;
+    int64_t i0, j, n0, k;
+
+    ssm__avx512_ssd_prologue(c, w, b, h, t0, q);
 
     /* outputs, 6 tokens at a time */
     for (i0 = 0; i0 < q; i0 += SSM__AVX512_MR) {
@@ -1473,20 +1556,7 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
             ssm__avx512_gemm(w->Y, PP, w->Y, w->e + i0, nr, w->M, QR, w->X, PP, i0, PP);
         }
         ssm__avx512_ssd_diag(w->Y, PP, w->M, QR, w->X, PP, i0, nr, PP);
-        for (r = 0; r < nr; ++r) {   /* out = (Y + Dskip x) silu(z) */
-            const int64_t t = t0 + i0 + r;
-            float *y = w->Y + r * PP;
-            const float *x = w->X + (i0 + r) * PP;
-            if (c->z.data)
-                ssm__avx512_load_row(w->row, c->z.data, dty, b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2], c->z.st[3], P);
-            for (k = 0; k < P; k += 16) {
-                __m512 v = _mm512_fmadd_ps(_mm512_load_ps(w->dskip + k), _mm512_load_ps(x + k), _mm512_load_ps(y + k));
-                if (c->z.data) v = _mm512_mul_ps(v, ssm__avx512_silu(_mm512_load_ps(w->row + k)));
-                _mm512_store_ps(y + k, v);
-            }
-            ssm__avx512_store_row(c->out.data, dty, b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2], c->out.st[3],
-                                  y, P, c->bf16_insn);
-        }
+        for (r = 0; r < nr; ++r) ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, w->Y + r * PP, w->X + (i0 + r) * PP);
     }
 
     /* (3, 4) S = e_end S + Bᵀ (w ∘ X) */
@@ -1504,6 +1574,458 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
                              w->Xw, PP, q, PP);
         }
     }
+}
+
+/* ================================================================ ssd on AMX-BF16 tiles
+
+   With bf16 I/O on a CPU with AMX-BF16 (Sapphire Rapids and later) the four chunk products run
+   on the tile unit: tdpbf16ps multiplies a 16 x 32 bf16 tile by a 32 x 16 one into 16 x 16 f32
+   accumulators, 16 times the work of an AVX-512 FMA per instruction. Everything else (dt', the
+   decays, M, the epilogue) is the f32 code above.
+
+   Precision (SPEC §7). A product of two bf16 numbers is exact in f32, so a raw bf16 operand
+   (x, B, C as they came in) costs nothing. The f32 operands (S, M = CB ∘ decay ∘ dt', w ∘ x) are
+   split v = hi + lo into two bf16 terms: hi is v with its low 16 bits dropped (it cannot round
+   up to inf, and NaN stays NaN), lo = v - hi (exact in f32) rounded to bf16, so hi + lo is v to
+   2^-16 relative. The split goes into the pairs of the instruction itself: tdpbf16ps adds
+   a[2k] b[2k] + a[2k+1] b[2k+1], so a split operand stores (hi, lo) where the raw one stores its
+   value twice (x, x). Each such product then costs twice the instructions of a raw one, with no
+   extra accumulators or passes. On cpu.ssd.m2 the bf16 outputs stay at the rounding floor
+   (relative L2 = 1.00 x floor) and h_last within 5e-6 relative L2 of float64 (its bound: 1e-4).
+   A NaN or inf in x reaches the earlier tokens of its 32-token block through M's zeros above
+   the diagonal (0 x NaN): inside the chunk, as SPEC §0 allows; never another sequence or head.
+
+   Tiles: one configuration for everything, all eight 16 rows x 64 bytes; every product is the
+   same 2 x 2 block (accumulators tmm0-3, left tiles tmm4-5, right tiles tmm6-7), 4 loads per 4
+   tdpbf16ps. Operand layouts (words are 32-bit bf16 pairs; rows padded with zeros to whole tiles
+   where a padding value would meet a real one):
+
+     (1) CB = C Bᵀ        C row-major bf16 (QR x NA) x Bv, pairs (B[j][2k], B[j][2k+1]) (NA/2 x QR)
+     (5) Y_off = C S      C as (c, c) words (QR x NP) x S as (hi, lo) words (NP x PP)
+     (2) Y_diag = M X     M as (hi, lo) words (32 rows x QR) x X as (x, x) words (QR x PP)
+     (3,4) S = e S + Bᵀ (w ∘ X)   Bᵀ as (b, b) words (NP x QR) x (w ∘ X) as (hi, lo) words (QR x PP),
+                          accumulating onto e_end S loaded into the accumulators
+
+   M needs no exp per element: for the row tile [a, a+16) and j < a, the segment j..i splits at
+   the anchor a into (cum_i - cum_a) + (cum_a - cum_j), two non-positive terms (cum only ever
+   decreases), so its decay is exp(cum_i - cum_a) exp(cum_a - cum_j), each factor from a double
+   difference rounded once and at most 1: 16 + a exps per tile instead of 16 a. The diagonal
+   16 x 16 block takes the direct double segments, masked by selection (j <= i).
+
+   Linux hands out the tile state only on request (arch_prctl(ARCH_REQ_XCOMP_PERM,
+   XFEATURE_XTILEDATA)); before it the first tile instruction raises SIGILL. The request is made
+   once per process, the first time an SSD call (or its workspace query) asks; if it is refused,
+   or SSM_NO_AMX is set in the environment, the f32 FMA path runs. Each worker loads the tile
+   configuration at the start of its range of work items and releases the tiles at the end (the
+   configuration is per thread).
+
+   The tile work runs through a small engine (below) that the vector loops advance a K step at
+   a time, so that both units stay busy. gcc's tile intrinsics are asm statements that do not
+   say they read memory: a compiler fence at every engine step keeps the stores that built the
+   operands in front of the tile loads.
+
+   Measured on a 16-core Emerald Rapids VM (gcc 13, before ssm.h flushed subnormals), cpu.ssd.m2
+   1 thread: bf16 on AMX 61-76 ms, bf16 on FMA 570-606 ms, f32 on FMA 604-686 ms; both FMA
+   paths were dominated by subnormal assists there (see SSM__FTZ in ssm.h). */
+
+#define SSM__AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+#define SSM__AMX_INLINE static inline __attribute__((always_inline)) SSM__AMX_TARGET
+#define SSM__AMX_FENCE() __asm__ __volatile__("" ::: "memory")
+
+#ifdef SSM__AMX_EMULATE
+/* Test hook (private): the tile instructions in software, so that the AMX path's layouts and
+   edges can be tested on any CPU with AVX512-BF16. Not for production: it is slow. */
+static __thread unsigned char ssm__amx_emu_tiles[8][16][64];
+static void ssm__amx_emu_load(int t, const void *base, int64_t ld) {
+    int r;
+    for (r = 0; r < 16; ++r) memcpy(ssm__amx_emu_tiles[t][r], (const char *)base + r * ld, 64);
+}
+static void ssm__amx_emu_store(int t, void *base, int64_t ld) {
+    int r;
+    for (r = 0; r < 16; ++r) memcpy((char *)base + r * ld, ssm__amx_emu_tiles[t][r], 64);
+}
+static float ssm__amx_emu_bf(const unsigned char *p) {
+    uint16_t h;
+    uint32_t u;
+    float f;
+    memcpy(&h, p, 2);
+    u = (uint32_t)h << 16;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static void ssm__amx_emu_dp(int c, int a, int b) {
+    int m, n, k;
+    for (m = 0; m < 16; ++m)
+        for (n = 0; n < 16; ++n) {
+            float acc;
+            memcpy(&acc, ssm__amx_emu_tiles[c][m] + 4 * n, 4);
+            for (k = 0; k < 16; ++k) {
+                acc += ssm__amx_emu_bf(ssm__amx_emu_tiles[a][m] + 4 * k) * ssm__amx_emu_bf(ssm__amx_emu_tiles[b][k] + 4 * n);
+                acc += ssm__amx_emu_bf(ssm__amx_emu_tiles[a][m] + 4 * k + 2) * ssm__amx_emu_bf(ssm__amx_emu_tiles[b][k] + 4 * n + 2);
+            }
+            memcpy(ssm__amx_emu_tiles[c][m] + 4 * n, &acc, 4);
+        }
+}
+#define SSM__TILE_CONFIG() ((void)0)
+#define SSM__TILE_RELEASE() ((void)0)
+#define SSM__TILE_ZERO(t) memset(ssm__amx_emu_tiles[t], 0, sizeof ssm__amx_emu_tiles[t])
+#define SSM__TILE_LOAD(t, base, ld) ssm__amx_emu_load(t, base, ld)
+#define SSM__TILE_STORE(t, base, ld) ssm__amx_emu_store(t, base, ld)
+#define SSM__TILE_DP(c, a, b) ssm__amx_emu_dp(c, a, b)
+#else
+/* Palette 1: eight tiles of 16 rows x 64 bytes (ldtilecfg's 64-byte operand). */
+typedef struct ssm__amx_config {
+    unsigned char palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    unsigned char rows[16];
+} ssm__amx_config;
+static const ssm__amx_config ssm__amx_cfg __attribute__((aligned(64))) = {
+    1, 0, {0}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
+#define SSM__TILE_CONFIG() _tile_loadconfig(&ssm__amx_cfg)
+#define SSM__TILE_RELEASE() _tile_release()
+#define SSM__TILE_ZERO(t) _tile_zero(t)
+#define SSM__TILE_LOAD(t, base, ld) _tile_loadd(t, base, ld)
+#define SSM__TILE_STORE(t, base, ld) _tile_stored(t, base, ld)
+#define SSM__TILE_DP(c, a, b) _tile_dpbf16ps(c, a, b)
+#endif
+
+/* arch_prctl(ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18) as a raw system call
+   (number 158 on x86-64): syscall() is not declared under strict C11. 0 means granted. */
+SSM__UNUSED static int ssm__amx_request_permission(void) {
+#if defined(__linux__)
+    long r;
+    __asm__ __volatile__("syscall" : "=a"(r) : "0"(158L), "D"(0x1023L), "S"(18L) : "rcx", "r11", "memory");
+    return r == 0;
+#else
+    return 0;   /* other systems: not known to grant tile state this way; the FMA path runs */
+#endif
+}
+
+static int ssm__avx512_amx_ready(void) {
+    static volatile int state = 0;   /* 0: not asked yet; racing first calls ask twice: harmless */
+    if (!state) {
+        const ssm__cpu_features *f = ssm__cpu();
+        const char *off = getenv("SSM_NO_AMX");
+        int ok = f->avx512 && f->avx512_bf16 && !(off && *off && strcmp(off, "0") != 0);
+#ifndef SSM__AMX_EMULATE
+        ok = ok && f->amx_bf16 && ssm__amx_request_permission();
+#endif
+        state = ok ? 1 : -1;
+    }
+    return state > 0;
+}
+
+/* Word permutes: word k of the result is word idx[k] of (a, b) (b's words are 32..63). */
+SSM__AMX_INLINE __m512i ssm__amx_idx(int lo_base, int lo_step, int hi_base, int hi_step) {   /* word 2p, word 2p+1 */
+    const __m512i p = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i lo = _mm512_add_epi32(_mm512_set1_epi32(lo_base), _mm512_mullo_epi32(p, _mm512_set1_epi32(lo_step)));
+    const __m512i hi = _mm512_add_epi32(_mm512_set1_epi32(hi_base), _mm512_mullo_epi32(p, _mm512_set1_epi32(hi_step)));
+    return _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+}
+
+/* 16 f32 values as (hi, lo) words: see the section comment. Infinite v gets lo = 0 (inf - inf
+   would make it NaN). */
+SSM__AMX_INLINE __m512i ssm__amx_split16(__m512 v) {
+    const __m512 hi = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0xffff0000u)));
+    const __m512 lo = _mm512_maskz_sub_ps((__mmask16)~_mm512_fpclass_ps_mask(v, 0x18), v, hi);
+    const __m256i lo16 = (__m256i)_mm512_cvtneps_pbh(lo);
+    return _mm512_permutex2var_epi16(_mm512_castps_si512(v), ssm__amx_idx(1, 2, 32, 1), _mm512_zextsi256_si512(lo16));
+}
+
+/* 16 f32 values that are bf16 numbers (low halves 0) as (v, v) words. */
+SSM__AMX_INLINE __m512i ssm__amx_dup16(__m512 v) {
+    const __m512i u = _mm512_castps_si512(v);
+    return _mm512_or_si512(u, _mm512_srli_epi32(u, 16));
+}
+
+/* The tile engine. A product out [+]= A B is a job of 2 x 2 blocks of 16 x 16 tiles
+   (accumulators tmm0-3, A's row tiles in tmm4-5, B's column tiles in tmm6-7), each block a run
+   of K steps of 4 tile loads and 4 tdpbf16ps. ssm__amx_pump advances the block in flight by one
+   K step (starting or finishing blocks as needed), and the vector code that builds the next
+   operands and writes the outputs calls it once per row: the tile unit then works through the
+   products while the vector units do the rest. (Tile instructions issued in one long run would
+   fill the reorder buffer, and the vector work behind them would wait for them to retire.)
+   Urgent jobs (products the next outputs wait for) start before background ones; a started
+   block always runs to its end, since it owns the accumulators. */
+
+typedef struct ssm__amx_job {
+    char *out;
+    const char *a, *b;
+    int64_t ldo, lda, ldb;   /* row strides in bytes; A's row tiles 16 lda apart, B's column tiles 64 bytes */
+    int64_t rt, ct, ksteps;  /* row tiles, column tiles, K steps */
+    int64_t r, n;            /* the next block's first row and column tile */
+    int acc_in;              /* accumulate onto out, else overwrite it */
+} ssm__amx_job;
+
+#define SSM__AMX_QUEUE 4
+
+typedef struct ssm__amx_engine {
+    ssm__amx_job queue[2][SSM__AMX_QUEUE];   /* [0]: urgent, [1]: background; FIFO */
+    int count[2];
+    /* the block in flight */
+    char *out;
+    const char *a, *b;
+    int64_t ldo, lda, ldb, ksteps, k;
+    int nr, nc, busy, urgent;
+} ssm__amx_engine;
+
+static void ssm__amx_init(ssm__amx_engine *e) { memset(e, 0, sizeof *e); }
+
+/* Queues out (rows x cols floats, multiples of 16, row stride ldo floats) [+]= A B. */
+static void ssm__amx_push(ssm__amx_engine *e, int urgent, float *out, int64_t ldo, int acc_in, int64_t rows,
+                          int64_t cols, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ksteps);
+
+/* One K step of the block in flight. */
+SSM__AMX_INLINE void ssm__amx_kstep(const ssm__amx_engine *e) {
+    const char *a = e->a + 64 * e->k, *b = e->b + 16 * e->k * e->ldb;
+    SSM__TILE_LOAD(4, a, e->lda);
+    SSM__TILE_LOAD(6, b, e->ldb);
+    SSM__TILE_DP(0, 4, 6);
+    if (e->nc > 1) {
+        SSM__TILE_LOAD(7, b + 64, e->ldb);
+        SSM__TILE_DP(1, 4, 7);
+    }
+    if (e->nr > 1) {
+        SSM__TILE_LOAD(5, a + 16 * e->lda, e->lda);
+        SSM__TILE_DP(2, 5, 6);
+        if (e->nc > 1) SSM__TILE_DP(3, 5, 7);
+    }
+}
+
+/* Starts the next block (urgent jobs first); 0 when there is none. */
+static SSM__AMX_TARGET int ssm__amx_start(ssm__amx_engine *e) {
+    const int u = e->count[0] ? 0 : 1;
+    ssm__amx_job *j = &e->queue[u][0];
+    char *o;
+    if (!e->count[u]) return 0;
+    e->urgent = u == 0;
+    e->nr = (int)ssm__min64(2, j->rt - j->r);
+    e->nc = (int)ssm__min64(2, j->ct - j->n);
+    e->out = o = j->out + 16 * j->r * j->ldo + 64 * j->n;
+    e->a = j->a + 16 * j->r * j->lda;
+    e->b = j->b + 64 * j->n;
+    e->ldo = j->ldo;
+    e->lda = j->lda;
+    e->ldb = j->ldb;
+    e->ksteps = j->ksteps;
+    e->k = 0;
+    e->busy = 1;
+    if (j->acc_in) {
+        SSM__TILE_LOAD(0, o, e->ldo);
+        if (e->nc > 1) SSM__TILE_LOAD(1, o + 64, e->ldo);
+        if (e->nr > 1) SSM__TILE_LOAD(2, o + 16 * e->ldo, e->ldo);
+        if (e->nr > 1 && e->nc > 1) SSM__TILE_LOAD(3, o + 16 * e->ldo + 64, e->ldo);
+    } else {
+        SSM__TILE_ZERO(0);
+        SSM__TILE_ZERO(1);
+        SSM__TILE_ZERO(2);
+        SSM__TILE_ZERO(3);
+    }
+    if ((j->n += 2) >= j->ct) {   /* the job's next block; the job leaves the queue after its last */
+        j->n = 0;
+        if ((j->r += 2) >= j->rt) {
+            int i;
+            for (i = 1; i < e->count[u]; ++i) e->queue[u][i - 1] = e->queue[u][i];
+            --e->count[u];
+        }
+    }
+    return 1;
+}
+
+/* One K step of tile work (and the start or end of a block around it); 0 when there was none.
+   Inlined: it runs once per row of the vector loops. */
+SSM__AMX_INLINE int ssm__amx_pump(ssm__amx_engine *e) {
+    SSM__AMX_FENCE();   /* the operands stored so far, before the tile loads */
+    if (!e->busy && !ssm__amx_start(e)) return 0;
+    if (e->k < e->ksteps) ssm__amx_kstep(e);
+    if (++e->k >= e->ksteps) {
+        char *o = e->out;
+        SSM__TILE_STORE(0, o, e->ldo);
+        if (e->nc > 1) SSM__TILE_STORE(1, o + 64, e->ldo);
+        if (e->nr > 1) SSM__TILE_STORE(2, o + 16 * e->ldo, e->ldo);
+        if (e->nr > 1 && e->nc > 1) SSM__TILE_STORE(3, o + 16 * e->ldo + 64, e->ldo);
+        e->busy = 0;
+    }
+    SSM__AMX_FENCE();
+    return 1;
+}
+
+/* Runs the urgent jobs (all == 0) or every job (all == 1) to their end. */
+static SSM__AMX_TARGET void ssm__amx_drain(ssm__amx_engine *e, int all) {
+    while (all || e->count[0] || (e->busy && e->urgent))
+        if (!ssm__amx_pump(e)) break;
+}
+
+static void ssm__amx_push(ssm__amx_engine *e, int urgent, float *out, int64_t ldo, int acc_in, int64_t rows,
+                          int64_t cols, const void *a, int64_t lda, const void *b, int64_t ldb, int64_t ksteps) {
+    const int u = urgent ? 0 : 1;
+    ssm__amx_job *j;
+    if (rows <= 0 || cols <= 0) return;
+    if (e->count[u] == SSM__AMX_QUEUE) ssm__amx_drain(e, 1);   /* never with the callers below */
+    j = &e->queue[u][e->count[u]++];
+    j->out = (char *)out;
+    j->a = (const char *)a;
+    j->b = (const char *)b;
+    j->ldo = 4 * ldo;
+    j->lda = lda;
+    j->ldb = ldb;
+    j->rt = rows / 16;
+    j->ct = cols / 16;
+    j->ksteps = ksteps;
+    j->r = j->n = 0;
+    j->acc_in = acc_in;
+}
+
+/* The group operands in AMX layouts, from the f32 C and Bᵀ of ssm__avx512_ssd_group_in, then
+   (1) CB. C and BT are turned into (v, v) words in place, after Cb and Bv are taken from them. */
+static SSM__AMX_TARGET void ssm__amx_ssd_group_prep(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_group *gr,
+                                                    int64_t q) {
+    const int64_t N = c->p->N, QR = c->QR, NP = c->NP, NA = c->NA, q16 = ssm__avx512_round16(q);
+    const __m512i seq = ssm__amx_idx(1, 4, 3, 4), pair = ssm__amx_idx(1, 2, 33, 2);
+    ssm__amx_engine e;
+    int64_t i, k, j;
+    for (i = q; i < q16; ++i)   /* rows past the chunk: 0, not stale values */
+        for (k = 0; k < NP; k += 16) _mm512_store_ps(gr->C + i * NP + k, _mm512_setzero_ps());
+    for (i = 0; i < q16; ++i) {   /* Cb: 32 values of a C row per vector, zeros to NA */
+        uint16_t *dst = gr->Cb + i * NA;
+        for (k = 0; k < NA; k += 32) {
+            const __m512 v0 = k < NP ? _mm512_load_ps(gr->C + i * NP + k) : _mm512_setzero_ps();
+            const __m512 v1 = k + 16 < NP ? _mm512_load_ps(gr->C + i * NP + k + 16) : _mm512_setzero_ps();
+            _mm512_store_si512((void *)(dst + k), _mm512_permutex2var_epi16(_mm512_castps_si512(v0), seq, _mm512_castps_si512(v1)));
+        }
+    }
+    for (k = 0; k < NA / 2; ++k) {   /* Bv row k: rows 2k, 2k+1 of Bᵀ interleaved; rows >= N are 0 */
+        const float *r0 = 2 * k < N ? gr->BT + 2 * k * QR : NULL, *r1 = 2 * k + 1 < N ? gr->BT + (2 * k + 1) * QR : NULL;
+        for (j = 0; j < q16; j += 16) {
+            const __m512 v0 = r0 ? _mm512_load_ps(r0 + j) : _mm512_setzero_ps();
+            const __m512 v1 = r1 ? _mm512_load_ps(r1 + j) : _mm512_setzero_ps();
+            _mm512_store_si512((void *)(gr->Bv + k * QR + j),
+                               _mm512_permutex2var_epi16(_mm512_castps_si512(v0), pair, _mm512_castps_si512(v1)));
+        }
+    }
+    for (i = 0; i < q16; ++i)
+        for (k = 0; k < NP; k += 16)
+            _mm512_store_si512((void *)(gr->C + i * NP + k), ssm__amx_dup16(_mm512_load_ps(gr->C + i * NP + k)));
+    for (k = 0; k < NP; ++k)
+        for (j = 0; j < q16; j += 16)
+            _mm512_store_si512((void *)(gr->BT + k * QR + j),
+                               k < N ? ssm__amx_dup16(_mm512_load_ps(gr->BT + k * QR + j)) : _mm512_setzero_si512());
+    ssm__amx_init(&e);
+    for (i = 0; i < q16; i += 32) {   /* (1): row pairs of tiles against the column tiles up to them */
+        ssm__amx_push(&e, 0, gr->CB + i * QR, QR, 0, ssm__min64(32, q16 - i), ssm__min64(i + 32, q16), gr->Cb + i * NA,
+                      2 * NA, gr->Bv, 4 * QR, NA / 32);
+        ssm__amx_drain(&e, 1);
+    }
+}
+
+/* Rows [a, a+16) of M (as (hi, lo) words in Ma, row r of the block at Ma + (r0 + r) QR) for
+   columns [0, kcols): see the section comment; 0 past row q and past the diagonal. */
+static SSM__AMX_TARGET void ssm__amx_ssd_mtile(const ssm__avx512_ssd_tiles *w, const ssm__avx512_ssd_group *gr,
+                                               int64_t QR, int64_t a, int64_t q, int64_t kcols, uint32_t *Ma,
+                                               ssm__amx_engine *e) {
+    int64_t j, r;
+    for (j = 0; j < a; j += 16)   /* exp(cum_a - cum_j) dt'_j */
+        _mm512_store_ps(w->sv + j, _mm512_mul_ps(ssm__avx512_ssd_decay16(w->cum[a], w->cum + j, 1.0), _mm512_load_ps(w->dtp + j)));
+    _mm512_store_ps(w->eu, ssm__avx512_ssd_decay16(w->cum[a], w->cum + a, -1.0));   /* exp(cum_i - cum_a) */
+    for (r = 0; r < 16; ++r) {
+        const int64_t i = a + r;
+        uint32_t *row = Ma + r * QR;
+        ssm__amx_pump(e);
+        if (i >= q) {
+            for (j = 0; j < kcols; j += 16) _mm512_store_si512((void *)(row + j), _mm512_setzero_si512());
+            continue;
+        }
+        {
+            const __m512 eu = _mm512_set1_ps(w->eu[r]);
+            const float *cb = gr->CB + i * QR;
+            for (j = 0; j < a; j += 16)
+                _mm512_store_si512((void *)(row + j),
+                                   ssm__amx_split16(_mm512_mul_ps(_mm512_mul_ps(_mm512_load_ps(cb + j), _mm512_load_ps(w->sv + j)), eu)));
+            {   /* the diagonal block: direct segments, j <= i selected */
+                const __m512 d = ssm__avx512_ssd_decay16(w->cum[i], w->cum + a, 1.0);
+                const __m512 v = _mm512_maskz_mul_ps(ssm__avx512_mask(r + 1), _mm512_mul_ps(_mm512_load_ps(cb + a), d),
+                                                     _mm512_load_ps(w->dtp + a));
+                _mm512_store_si512((void *)(row + a), ssm__amx_split16(v));
+            }
+            for (j = a + 16; j < kcols; j += 16) _mm512_store_si512((void *)(row + j), _mm512_setzero_si512());
+        }
+    }
+}
+
+static SSM__AMX_TARGET void ssm__amx_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
+                                              const ssm__avx512_ssd_group *gr, int64_t b, int64_t h, int64_t t0,
+                                              int64_t q, int state_zero) {
+    const int64_t QR = c->QR, NP = c->NP, PP = c->PP, q16 = ssm__avx512_round16(q);
+    ssm__amx_engine e;
+    int64_t i0, j, k, r;
+
+    ssm__avx512_ssd_prologue(c, w, b, h, t0, q);
+    for (j = 0; j < q16; ++j) {   /* X as (x, x) and w ∘ X as (hi, lo); rows past the chunk 0 */
+        const __m512 wj = _mm512_set1_ps(j < q ? w->w[j] : 0.0f);
+        for (k = 0; k < PP; k += 16) {
+            const __m512 x = j < q ? _mm512_load_ps(w->X + j * PP + k) : _mm512_setzero_ps();
+            _mm512_store_si512((void *)(w->Xd + j * PP + k), ssm__amx_dup16(x));
+            _mm512_store_si512((void *)((uint32_t *)(void *)w->Xw + j * PP + k), ssm__amx_split16(_mm512_mul_ps(wj, x)));
+        }
+    }
+    if (!state_zero) {   /* S as (hi, lo) for (5) (its rows >= N are 0), then e_end S for (3, 4) */
+        const __m512 e_end = _mm512_set1_ps(w->e[q - 1]);
+        for (k = 0; k < NP * PP; k += 16) {
+            const __m512 v = _mm512_load_ps(w->S + k);
+            _mm512_store_si512((void *)(w->Sp + k), ssm__amx_split16(v));
+            _mm512_store_ps(w->S + k, _mm512_mul_ps(e_end, v));
+        }
+    }
+
+    /* (3, 4) S = e_end S + Bᵀ (w ∘ X) in the background: nothing else in the chunk reads S now;
+       e_end S is loaded into the accumulators */
+    ssm__amx_init(&e);
+    ssm__amx_push(&e, 0, w->S, PP, !state_zero, NP, PP, gr->BT, 4 * QR, w->Xw, 4 * PP, q16 / 16);
+
+    /* outputs, 32 tokens at a time: the products of a block run while M of the next one is
+       built (two M buffers), and the state update while a block's outputs are written */
+    ssm__amx_ssd_mtile(w, gr, QR, 0, q, ssm__avx512_round16(ssm__min64(32, q)), w->Ma, &e);
+    if (q16 > 16) ssm__amx_ssd_mtile(w, gr, QR, 16, q, ssm__avx512_round16(ssm__min64(32, q)), w->Ma + 16 * QR, &e);
+    for (i0 = 0; i0 < q; i0 += 32) {
+        const int64_t rows = ssm__min64(32, q16 - i0), kcols = ssm__avx512_round16(ssm__min64(i0 + 32, q));
+        uint32_t *Ma = w->Ma + ((i0 / 32) & 1) * 32 * QR, *Mn = w->Ma + (((i0 / 32) & 1) ^ 1) * 32 * QR;
+        if (!state_zero)   /* (5) */
+            ssm__amx_push(&e, 1, w->Yo, PP, 0, rows, PP, (const uint32_t *)(const void *)gr->C + i0 * NP, 4 * NP, w->Sp,
+                          4 * PP, NP / 16);
+        ssm__amx_push(&e, 1, w->Yd, PP, 0, rows, PP, Ma, 4 * QR, w->Xd, 4 * PP, kcols / 16);   /* (2) */
+        if (i0 + 32 < q) {   /* M of the next block */
+            const int64_t kn = ssm__avx512_round16(ssm__min64(i0 + 64, q));
+            ssm__amx_ssd_mtile(w, gr, QR, i0 + 32, q, kn, Mn, &e);
+            if (q16 > i0 + 48) ssm__amx_ssd_mtile(w, gr, QR, i0 + 48, q, kn, Mn + 16 * QR, &e);
+        }
+        ssm__amx_drain(&e, 0);
+        for (r = 0; r < 32 && i0 + r < q; ++r) {
+            float *y = w->Yd + r * PP;
+            if (!state_zero) {
+                const __m512 ev = _mm512_set1_ps(w->e[i0 + r]);
+                for (k = 0; k < PP; k += 16)
+                    _mm512_store_ps(y + k, _mm512_fmadd_ps(ev, _mm512_load_ps(w->Yo + r * PP + k), _mm512_load_ps(y + k)));
+            }
+            ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, y, w->X + (i0 + r) * PP);
+            ssm__amx_pump(&e);
+        }
+    }
+    ssm__amx_drain(&e, 1);
+}
+
+static SSM__AMX_TARGET void ssm__amx_ssd_group_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__avx512_ssd_ctx *c = (const ssm__avx512_ssd_ctx *)vc;
+    const int64_t per = ssm__avx512_ssd_group_stride(c);
+    int64_t i;
+    (void)scratch;
+    SSM__TILE_CONFIG();
+    for (i = begin; i < end; ++i) {
+        const int64_t *ch = c->chunks + 3 * (i / c->G);
+        const ssm__avx512_ssd_group gr = ssm__avx512_ssd_group_at(c, c->shared + i * per);
+        ssm__avx512_ssd_group_in(c, &gr, ch[0], i % c->G, ch[1], ch[2]);
+        ssm__amx_ssd_group_prep(c, &gr, ch[2]);
+    }
+    SSM__TILE_RELEASE();
 }
 
 /* The rows the next chunk reads and writes (x, z, dt, out; B and C when not shared), while this
@@ -1530,7 +2052,7 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_sequence(const ssm__avx512_ssd_ct
                                                         int64_t ci) {
     const ssm_ssd_params *p = c->p;
     const int64_t N = p->N, P = p->P, PP = c->PP, g = h / c->per_group;
-    const int64_t per = c->QR * c->NP * 2 + c->QR * c->QR;
+    const int64_t per = ssm__avx512_ssd_group_stride(c);
     int state_zero = c->h0.data == NULL;
     int64_t k, ts, q, p0;
     for (k = 0; k < PP; ++k) w->dskip[k] = k < P ? ssm__param(c->Dskip, h * c->Dskip.st[0] + k * c->Dskip.st[1], 0.0f) : 0.0f;
@@ -1541,17 +2063,23 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_sequence(const ssm__avx512_ssd_ct
         else
             for (k = 0; k < N; ++k) _mm512_store_ps(w->S + k * PP + p0, _mm512_setzero_ps());
     }
+    for (k = N * PP; k < c->NP * PP; k += 16) _mm512_store_ps(w->S + k, _mm512_setzero_ps());   /* rows past N: 0 */
     for (ts = t0; ts < t1; ts += q, ++ci) {   /* steps by q, not Q: ts + Q may overflow for a huge Q */
         ssm__avx512_ssd_group gr;
         q = ssm__min64(c->Q, t1 - ts);
         if (t1 - ts > q) ssm__avx512_ssd_prefetch(c, b, h, ts + q, ssm__min64(c->Q, t1 - ts - q));
         if (c->shared) {
             gr = ssm__avx512_ssd_group_at(c, c->shared + (ci * c->G + g) * per);
+        } else if (c->amx) {
+            gr = w->own;
+            ssm__avx512_ssd_group_in(c, &gr, b, g, ts, q);
+            ssm__amx_ssd_group_prep(c, &gr, q);
         } else {
             gr = w->own;
             ssm__avx512_ssd_group_load(c, &gr, b, g, ts, q);
         }
-        ssm__avx512_ssd_chunk(c, w, &gr, b, h, ts, q, state_zero);
+        if (c->amx) ssm__amx_ssd_chunk(c, w, &gr, b, h, ts, q, state_zero);
+        else ssm__avx512_ssd_chunk(c, w, &gr, b, h, ts, q, state_zero);
         state_zero = 0;
     }
     if (c->hlast.data)   /* written after h0 was read: h_last may alias h0 */
@@ -1576,6 +2104,13 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_range(void *vc, int64_t begin, in
                 ssm__store_zeros(c->out.data, p->dtype, t * c->out.st[1] + h * c->out.st[2], c->out.st[3], p->P);
         }
     }
+}
+
+/* The same on AMX tiles: the tile configuration is per thread, so each range loads its own. */
+static SSM__AMX_TARGET void ssm__amx_ssd_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    SSM__TILE_CONFIG();
+    ssm__avx512_ssd_range(vc, begin, end, scratch);
+    SSM__TILE_RELEASE();
 }
 
 /* The chunk table: (b, t0, q) of every chunk, sequence by sequence, and each sequence's first. */
@@ -1623,6 +2158,8 @@ static SSM__AVX512_TARGET ssm_status ssm__avx512_ssd(const ssm_ssd_params *p, co
     c.QR = ssm__avx512_round16(c.Qe);
     c.NP = ssm__avx512_round16(p->N);
     c.PP = ssm__avx512_round16(p->P);
+    c.NA = (p->N + 31) & ~(int64_t)31;
+    c.amx = ssm__avx512_ssd_amx(p);
     c.dt_lo = p->dt_limit && p->dt_min > 0.0f ? p->dt_min : 0.0f;   /* dt' >= 0: every decay <= 1 */
     c.dt_hi = p->dt_limit ? p->dt_max : INFINITY;
     c.bf16_insn = ssm__avx512_bf16_insn(p->dtype);
@@ -1635,9 +2172,9 @@ static SSM__AVX512_TARGET ssm_status ssm__avx512_ssd(const ssm_ssd_params *p, co
         c.chunks = list;
         c.seq_first = first;
         c.shared = (float *)(void *)(run->shared + ssm__avx512_ssd_table_bytes(p));
-        ssm__parallel(run, n_chunks * c.G, ssm__avx512_ssd_group_range, &c);
+        ssm__parallel(run, n_chunks * c.G, c.amx ? ssm__amx_ssd_group_range : ssm__avx512_ssd_group_range, &c);
     }
-    ssm__parallel(run, (c.nseq + (c.cu.data ? 1 : 0)) * p->H, ssm__avx512_ssd_range, &c);
+    ssm__parallel(run, (c.nseq + (c.cu.data ? 1 : 0)) * p->H, c.amx ? ssm__amx_ssd_range : ssm__avx512_ssd_range, &c);
     return SSM_OK;
 }
 
