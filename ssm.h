@@ -1880,32 +1880,18 @@ static int64_t ssm__hsel_eligible(const ssm_hsa_select_params *p, int64_t pos) {
     return ssm__min64(n, p->C);
 }
 
-static void ssm__scalar_hsa_select_range(void *vc, int64_t begin, int64_t end, void *scratch) {
-    const ssm__hsel_ctx *c = (const ssm__hsel_ctx *)vc;
+/* From the scores r[0, n_el) of one (b, t, retrieval head) at idx/w offsets io/wo: the top
+   min(K, n_el) chunks in SPEC §5's order, written as slots most recent first with their weights
+   (in double), padded with -1 / 0. heap (kmax int64) and mark (C bytes) are scratch. Every CPU
+   backend computes the scores its own way and finishes through here. */
+static void ssm__hsel_emit(const ssm__hsel_ctx *c, const float *r, int64_t n_el, int64_t *heap, unsigned char *mark,
+                           int64_t io, int64_t wo) {
     const ssm_hsa_select_params *p = c->p;
-    const int64_t R = p->R, K = p->K;
-    const float inv_sqrt_r = 1.0f / sqrtf((float)R);
-    int64_t *heap = (int64_t *)scratch;
-    float *q = (float *)(heap + c->kmax), *lrow = q + R, *r = lrow + R;
-    unsigned char *mark = (unsigned char *)(r + p->C);
+    const int64_t K = p->K, k = ssm__min64(K, n_el);
     int32_t *idx = (int32_t *)c->idx.data;
     float *wout = (float *)c->w.data;
-    int64_t it, ch, i, e;
-    for (it = begin; it < end; ++it) {
-        const int64_t b = it / (p->Lq * p->HR), t = (it / p->HR) % p->Lq, h = it % p->HR;
-        const int64_t n_el = ssm__hsel_eligible(p, p->q_offset + t), k = ssm__min64(K, n_el);
-        const int64_t io = b * c->idx.st[0] + t * c->idx.st[1] + h * c->idx.st[2];
-        const int64_t wo = b * c->w.st[0] + t * c->w.st[1] + h * c->w.st[2];
-        int64_t n_heap = 0, slot = 0;
-        ssm__load_f32(q, c->qr.data, p->dtype, b * c->qr.st[0] + t * c->qr.st[1] + h * c->qr.st[2], c->qr.st[3], R);
-        for (ch = 0; ch < n_el; ++ch) {
-            float dot = 0.0f;
-            ssm__load_f32(lrow, c->lmk.data, p->dtype, b * c->lmk.st[0] + ch * c->lmk.st[1] + h * c->lmk.st[2],
-                          c->lmk.st[3], R);
-            for (e = 0; e < R; ++e) dot += q[e] * lrow[e];
-            r[ch] = dot * inv_sqrt_r;
-            mark[ch] = k == n_el;  /* everything eligible is chosen when it fits */
-        }
+    int64_t n_heap = 0, slot = 0, ch, i;
+    for (ch = 0; ch < n_el; ++ch) mark[ch] = k == n_el;  /* everything eligible is chosen when it fits */
         if (k < n_el) {
             for (ch = 0; ch < n_el; ++ch) {
                 if (n_heap < k) {  /* fill, then heapify once */
@@ -1944,6 +1930,31 @@ static void ssm__scalar_hsa_select_range(void *vc, int64_t begin, int64_t end, v
             idx[io + i * c->idx.st[3]] = -1;
             wout[wo + i * c->w.st[3]] = 0.0f;
         }
+}
+
+static void ssm__scalar_hsa_select_range(void *vc, int64_t begin, int64_t end, void *scratch) {
+    const ssm__hsel_ctx *c = (const ssm__hsel_ctx *)vc;
+    const ssm_hsa_select_params *p = c->p;
+    const int64_t R = p->R;
+    const float inv_sqrt_r = 1.0f / sqrtf((float)R);
+    int64_t *heap = (int64_t *)scratch;
+    float *q = (float *)(heap + c->kmax), *lrow = q + R, *r = lrow + R;
+    unsigned char *mark = (unsigned char *)(r + p->C);
+    int64_t it, ch, e;
+    for (it = begin; it < end; ++it) {
+        const int64_t b = it / (p->Lq * p->HR), t = (it / p->HR) % p->Lq, h = it % p->HR;
+        const int64_t n_el = ssm__hsel_eligible(p, p->q_offset + t);
+        const int64_t io = b * c->idx.st[0] + t * c->idx.st[1] + h * c->idx.st[2];
+        const int64_t wo = b * c->w.st[0] + t * c->w.st[1] + h * c->w.st[2];
+        ssm__load_f32(q, c->qr.data, p->dtype, b * c->qr.st[0] + t * c->qr.st[1] + h * c->qr.st[2], c->qr.st[3], R);
+        for (ch = 0; ch < n_el; ++ch) {
+            float dot = 0.0f;
+            ssm__load_f32(lrow, c->lmk.data, p->dtype, b * c->lmk.st[0] + ch * c->lmk.st[1] + h * c->lmk.st[2],
+                          c->lmk.st[3], R);
+            for (e = 0; e < R; ++e) dot += q[e] * lrow[e];
+            r[ch] = dot * inv_sqrt_r;
+        }
+        ssm__hsel_emit(c, r, n_el, heap, mark, io, wo);
     }
 }
 

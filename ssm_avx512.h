@@ -2187,22 +2187,19 @@ static SSM__AVX512_TARGET ssm_status ssm__avx512_ssd(const ssm_ssd_params *p, co
 static SSM__AVX512_TARGET void ssm__avx512_hsel_range(void *vc, int64_t begin, int64_t end, void *scratch) {
     const ssm__hsel_ctx *c = (const ssm__hsel_ctx *)vc;
     const ssm_hsa_select_params *p = c->p;
-    const int64_t R = p->R, K = p->K, RP = ssm__avx512_round16(R);
+    const int64_t R = p->R, RP = ssm__avx512_round16(R);
     const float inv_sqrt_r = 1.0f / sqrtf((float)R);
     int64_t *heap = (int64_t *)scratch;
     float *q = (float *)(heap + ssm__avx512_round16(c->kmax)), *lrow = q + RP, *r = lrow + RP;
     unsigned char *mark = (unsigned char *)(r + ssm__avx512_round16(p->C));
-    int32_t *idx = (int32_t *)c->idx.data;
-    float *wout = (float *)c->w.data;
     const int direct = p->dtype == SSM_F32 && c->lmk.st[3] == 1;
-    int64_t it, ch, i, e;
+    int64_t it, ch, e;
     for (e = R; e < RP; ++e) q[e] = lrow[e] = 0.0f;
     for (it = begin; it < end; ++it) {
         const int64_t b = it / (p->Lq * p->HR), t = (it / p->HR) % p->Lq, h = it % p->HR;
-        const int64_t n_el = ssm__hsel_eligible(p, p->q_offset + t), k = ssm__min64(K, n_el);
+        const int64_t n_el = ssm__hsel_eligible(p, p->q_offset + t);
         const int64_t io = b * c->idx.st[0] + t * c->idx.st[1] + h * c->idx.st[2];
         const int64_t wo = b * c->w.st[0] + t * c->w.st[1] + h * c->w.st[2];
-        int64_t n_heap = 0, slot = 0;
         ssm__avx512_load_row(q, c->qr.data, p->dtype, b * c->qr.st[0] + t * c->qr.st[1] + h * c->qr.st[2], c->qr.st[3], R);
         for (ch = 0; ch < n_el; ++ch) {   /* r[c] = <q, lmk[c]> / sqrt(R) */
             const int64_t off = b * c->lmk.st[0] + ch * c->lmk.st[1] + h * c->lmk.st[2];
@@ -2212,45 +2209,8 @@ static SSM__AVX512_TARGET void ssm__avx512_hsel_range(void *vc, int64_t begin, i
             for (e = 0; e < R; e += 16)
                 acc = _mm512_fmadd_ps(_mm512_load_ps(q + e), ssm__avx512_ldm(ssm__avx512_mask(R - e), l + e), acc);
             r[ch] = _mm512_reduce_add_ps(acc) * inv_sqrt_r;
-            mark[ch] = k == n_el;   /* everything eligible is chosen when it fits */
         }
-        if (k < n_el) {
-            for (ch = 0; ch < n_el; ++ch) {
-                if (n_heap < k) {   /* fill, then heapify once */
-                    heap[n_heap++] = ch;
-                    if (n_heap == k)
-                        for (i = k / 2 - 1; i >= 0; --i) ssm__hsel_sift(heap, k, i, r);
-                } else if (ssm__hsel_before(r[ch], ch, r[heap[0]], heap[0])) {
-                    heap[0] = ch;
-                    ssm__hsel_sift(heap, k, 0, r);
-                }
-            }
-            for (i = 0; i < k; ++i) mark[heap[i]] = 1;
-        }
-        {   /* slots: chosen chunks, most recent first; weights from their scores (in double) */
-            double broken = 0.0, sum = 0.0;
-            float m = -INFINITY;
-            for (ch = n_el - 1; ch >= 0; --ch) {
-                if (!mark[ch]) continue;
-                idx[io + slot * c->idx.st[3]] = (int32_t)ch;
-                if (p->mode == SSM_HSA_SOFTMAX) {
-                    m = r[ch] > m ? r[ch] : m;
-                } else {
-                    broken += (double)ssm__softplus15(r[ch]);
-                    wout[wo + slot * c->w.st[3]] = (float)exp((double)r[ch] - broken);
-                }
-                ++slot;
-            }
-            if (p->mode == SSM_HSA_SOFTMAX) {
-                for (i = 0; i < slot; ++i) sum += exp((double)r[idx[io + i * c->idx.st[3]]] - (double)m);
-                for (i = 0; i < slot; ++i)
-                    wout[wo + i * c->w.st[3]] = (float)(exp((double)r[idx[io + i * c->idx.st[3]]] - (double)m) / sum);
-            }
-        }
-        for (i = slot; i < K; ++i) {
-            idx[io + i * c->idx.st[3]] = -1;
-            wout[wo + i * c->w.st[3]] = 0.0f;
-        }
+        ssm__hsel_emit(c, r, n_el, heap, mark, io, wo);
     }
 }
 
