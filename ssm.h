@@ -1083,10 +1083,13 @@ static int ssm__on_stack(ssm__scratch need) { return need.per_worker <= SSM__STA
 /* Workspace bytes: the shared part, plus T per-worker slices unless the stack serves them, plus
    alignment slack; 0 when nothing is needed; (size_t)-1 when the size overflows. */
 static size_t ssm__workspace_bytes(ssm__scratch need, int threads) {
-    size_t shared = ssm__round64(need.shared), slice = ssm__on_stack(need) ? 0 : ssm__round64(need.per_worker);
+    size_t shared, slice;
+    if (need.shared > (size_t)-1 / 4 || need.per_worker > (size_t)-1 / 4) return (size_t)-1;  /* before rounding */
+    shared = ssm__round64(need.shared);
+    slice = ssm__on_stack(need) ? 0 : ssm__round64(need.per_worker);
     if (threads < 1) threads = 1;
     if (shared == 0 && slice == 0) return 0;
-    if (need.shared > (size_t)-1 / 2 || (slice && slice > ((size_t)-1 / 2) / (size_t)threads)) return (size_t)-1;
+    if (slice && slice > ((size_t)-1 / 4) / (size_t)threads) return (size_t)-1;
     return shared + slice * (size_t)threads + 64;
 }
 
@@ -1180,6 +1183,15 @@ static float ssm__param(ssm__view v, int64_t off, float absent) {
 
 static int64_t ssm__cu(ssm__view cu, int64_t s) { return ((const int64_t *)cu.data)[s * cu.st[0]]; }
 
+/* ---------------------------------------------------------------- scratch sizes
+
+   Sizes are computed in size_t with saturation: a shape whose scratch cannot be addressed asks
+   for SIZE_MAX bytes, which the workspace code turns into SSM_ERR_NOMEM instead of wrapping. */
+
+static size_t ssm__sat_mul(size_t a, size_t b) { return (a != 0 && b > (size_t)-1 / a) ? (size_t)-1 : a * b; }
+static size_t ssm__sat_add(size_t a, size_t b) { return b > (size_t)-1 - a ? (size_t)-1 : a + b; }
+static size_t ssm__sz(int64_t v) { return v > 0 ? (size_t)v : 0; }
+
 /* ---------------------------------------------------------------- selective_scan (SPEC §1)
 
    One work item is one channel of one sequence: the N states live in scratch for the whole
@@ -1195,7 +1207,7 @@ typedef struct ssm__scan_ctx {
 static ssm__scratch ssm__scalar_scan_scratch(const ssm_selective_scan_params *p) {
     ssm__scratch s;
     s.shared = 0;
-    s.per_worker = sizeof(float) * (size_t)(2 * p->N + 2 * p->N * SSM__TILE + 4 * SSM__TILE);
+    s.per_worker = ssm__sat_mul(sizeof(float), ssm__sat_add(ssm__sat_mul(ssm__sz(p->N), 2 + 2 * SSM__TILE), 4 * SSM__TILE));
     return s;
 }
 
@@ -1306,7 +1318,7 @@ typedef struct ssm__step_ctx {
 static ssm__scratch ssm__scalar_step_scratch(const ssm_state_update_params *p) {
     ssm__scratch s;
     s.shared = 0;
-    s.per_worker = sizeof(float) * (size_t)(2 * p->N);
+    s.per_worker = ssm__sat_mul(2 * sizeof(float), ssm__sz(p->N));
     return s;
 }
 
@@ -1472,15 +1484,6 @@ static ssm_status ssm__scalar_conv1d(const ssm_conv1d_params *p, const ssm__run 
     ssm__parallel(run, ((c.cu.data ? p->nseq + 1 : p->B)) * p->D, ssm__scalar_conv_range, &c);
     return SSM_OK;
 }
-
-/* ---------------------------------------------------------------- scratch sizes
-
-   Sizes are computed in size_t with saturation: a shape whose scratch cannot be addressed asks
-   for SIZE_MAX bytes, which the workspace code turns into SSM_ERR_NOMEM instead of wrapping. */
-
-static size_t ssm__sat_mul(size_t a, size_t b) { return (a != 0 && b > (size_t)-1 / a) ? (size_t)-1 : a * b; }
-static size_t ssm__sat_add(size_t a, size_t b) { return b > (size_t)-1 - a ? (size_t)-1 : a + b; }
-static size_t ssm__sz(int64_t v) { return v > 0 ? (size_t)v : 0; }
 
 /* y[0..n) += a * x[0..n): the inner loop of every GEMM-shaped loop nest below. Written in
    blocks of 8 through a local array so that -O2 (GCC's very-cheap vectoriser: known trip

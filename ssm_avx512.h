@@ -566,8 +566,13 @@ static ssm__scratch ssm__avx512_scan_scratch(const ssm_selective_scan_params *p)
     const int lane = dpg < 16;
     const int64_t T = ssm__avx512_scan_tile(p, lane);
     ssm__scratch s;
+    /* saturating: an N no memory can hold asks for SIZE_MAX bytes (SSM_ERR_NOMEM), never wraps */
+    const size_t np = ssm__sz(NP), t = ssm__sz(T);
+    size_t floats = ssm__sat_mul(2 * 16, np);
+    floats = ssm__sat_add(floats, 3 * 16 * t);
+    floats = ssm__sat_add(floats, ssm__sat_mul(2 * t, lane ? ssm__sat_mul(16, np) : np));
     s.shared = 0;
-    s.per_worker = sizeof(float) * (size_t)(2 * 16 * NP + 3 * 16 * T + 2 * T * (lane ? 16 * NP : NP));
+    s.per_worker = ssm__sat_mul(sizeof(float), floats);
     return s;
 }
 
