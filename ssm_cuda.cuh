@@ -61,16 +61,15 @@
    - Errors: argument errors as on the CPU; SSM_ERR_UNSUPPORTED for selective_scan with
      N > 512 (the states of a channel live in registers); SSM_ERR_DEVICE when a CUDA call or a
      kernel launch fails (cudaGetLastError is read, and so cleared, after the launches).
-   - ssd chunks: Q as given up to 512 tokens (the tensor-core kernel takes Q <= 256); a larger
-     Q runs as chunks of 512, which computes the same function (SPEC §3: results must not
-     depend on Q).
+   - ssd chunks: the tensor-core kernel runs chunks of min(Q, 128) tokens, the general one
+     min(Q, 512), which computes the same function (SPEC §3: results must not depend on Q).
    - Results are not bit-identical to the CPU (other summation orders, tensor-core products)
      but meet SPEC §7. hsa_attention with 16-bit activations sums per-chunk contributions in an
      order that can vary between runs (shared-memory atomics): results may differ in the last
      bits from run to run.
-   - Fast paths: tensor cores for ssd (P = 64, N = 64 or 128, Q <= 256, unit-stride aligned
-     rows) and hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, C <= 1024 chunks,
-     K <= 2048) with 16-bit activations; 16-byte vector access for state_update (N <= 128,
+   - Fast paths: tensor cores for ssd (P = 64, N = 64 or 128, unit-stride aligned rows) and
+     hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, C <= 1024 chunks, K <= 2048)
+     with 16-bit activations; 16-byte vector access for state_update (N <= 128,
      N % 4 == 0), conv1d and selective_scan (16-bit, 9 <= N <= 16, L % 8 == 0) when innermost
      strides are 1 and rows are 16-byte aligned. Other shapes, strides and f32 run on general
      kernels (f32 arithmetic throughout, same results within SPEC §7), never a wrong answer.
@@ -1831,8 +1830,8 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
    chunk table), so a chunk's initial state is the previous chunk's end state or the sequence's
    h0. Two kernels implement an item: tensor cores (mma.sync, 16-bit operands, f32
    accumulation; f32 operands that are not inputs are split into hi + lo halves) for 16-bit
-   activations with P = 64, N in {64, 128}, Q <= 256; f32 arithmetic in 64x64 shared-memory
-   tiles for everything else. */
+   activations with P = 64, N in {64, 128}; f32 arithmetic in 64x64 shared-memory tiles for
+   everything else. */
 
 typedef struct ssm__cu_ssd_chunk {
     long long t0, t1;
@@ -1853,24 +1852,29 @@ typedef struct ssm__cu_ssd_args {
 
 typedef struct ssm__cu_ssd_item {
     int64_t b, t0, t1, s, kk, row;
-    bool first, last, pred;
+    int64_t pk;   /* the chunk whose end state this one starts from (its flag), or -1 */
+    int par;      /* ring slot this chunk's end state goes to; the predecessor's is the other */
+    bool first, last;
 } ssm__cu_ssd_item;
 
 static __device__ __forceinline__ float ssm__cu_min0(float x) { return x > 0.0f ? 0.0f : x; }   /* NaN stays */
 
+/* Fixed-length rows are handed out chunk-major (chunk c of every row, then c + 1): a chunk's
+   predecessor is B items earlier, so B x H independent state chains are in flight at once. */
 static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm__cu_ssd_args &a, int64_t kk) {
     ssm__cu_ssd_item it;
     it.kk = kk;
     if (!a.varlen) {
-        const int64_t c = kk % a.nk_row;
-        it.b = kk / a.nk_row;
+        const int64_t c = kk / a.B;
+        it.b = kk % a.B;
         it.t0 = c * a.q;
         it.t1 = it.t0 + a.q < a.L ? it.t0 + a.q : a.L;
         it.s = it.b;
         it.first = c == 0;
         it.last = c == a.nk_row - 1;
         it.row = it.b;
-        it.pred = c > 0;
+        it.pk = c > 0 ? kk - a.B : -1;
+        it.par = (int)(c & 1);
     } else {
         const ssm__cu_ssd_chunk e = a.table[kk];
         it.b = 0;
@@ -1880,9 +1884,16 @@ static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm
         it.first = (e.flags & 1) != 0;
         it.last = (e.flags & 2) != 0;
         it.row = 0;
-        it.pred = kk > 0;   /* ring reuse: wait even across a sequence start */
+        it.pk = kk > 0 ? kk - 1 : -1;   /* ring reuse: wait even across a sequence start */
+        it.par = (int)(kk & 1);
     }
     return it;
+}
+
+/* The ring slot of the item's (row, head) that holds the state after a chunk of parity `par`. */
+static __device__ __forceinline__ float *ssm__cu_ssd_slot(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h,
+                                                       int par) {
+    return a.slots + ((it.row * a.H + h) * 2 + par) * a.P * a.N;
 }
 
 static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) {
@@ -2013,9 +2024,9 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
         const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
         const int64_t g = h / a.per_group;
         const int q = (int)(it.t1 - it.t0);
-        const float *prev = a.slots + ((it.row * a.H + h) * 2 + ((kk + 1) & 1)) * P * N;
-        float *cur = a.slots + ((it.row * a.H + h) * 2 + (kk & 1)) * P * N;
-        if (it.pred && tid == 0) ssm__cu_wait_flag(a.flags + (kk - 1) * a.H + h, a.err);
+        const float *prev = ssm__cu_ssd_slot(a, it, h, it.par ^ 1);
+        float *cur = ssm__cu_ssd_slot(a, it, h, it.par);
+        if (it.pk >= 0 && tid == 0) ssm__cu_wait_flag(a.flags + it.pk * a.H + h, a.err);
         ssm__cu_ssd_prefix<T>(a, it, h, q, q, s_dt, s_cum);
         __syncthreads();
         const int64_t xb = it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2];
@@ -2197,122 +2208,397 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
 
 /* ---------------------------------------------------------------- ssd, tensor cores
 
-   One block (QT/32 warps) per item; the chunk's B (token-major) and x (transposed, p-major) are
-   staged in shared memory, padded so the fragment loads are conflict-free. Warp w owns the
-   m16 row tiles w and MT-1-w (so the causal work is balanced) and keeps their C fragments in
-   registers: C B^T comes out as accumulator fragments that, scaled by the decays, are exactly
-   the A operand of the product with dt x (the dt of the column is folded in). The state
-   product x^T (w B) (w = decay-to-end times dt) is split over warps by n. */
+   One block of 4 warps per item, chunks of SSM__SSDT_Q = 128 tokens at most (a longer Q runs as
+   128-token chunks: the same function, half the causal C B^T work per token of a 256-token
+   chunk, and a block small enough for two per multiprocessor, so that one block's loads, waits
+   and epilogue overlap the other's products). B and x of the chunk are copied token-major into
+   shared memory (cp.async; rows padded by 16 bytes, so ldmatrix is conflict-free), and every
+   tensor-core operand that is not in registers is loaded with ldmatrix.
 
-template <typename TT, int NN, int QT, bool PRECISE>
-__global__ void __launch_bounds__(QT, 1) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
-    constexpr int NW = QT / 32, MT = QT / 16, BS = NN + 8, XS = QT + 8, NTW = NN / 8 / NW;
+   State: S_loc = (w x)^T B with w_j = exp(cum_end - cum_j) dt_j; w x is split into hi + lo
+   16-bit halves once per item (the f32 h_last must meet SPEC §7's f32 tolerance), and warp w
+   owns a quarter of the n columns. Outputs: warp w owns the 16-row tiles w and 7 - w (balanced
+   causal work) and keeps their C fragments in registers; C B^T comes out as accumulator
+   fragments that, scaled, are exactly the A operand of the product with x.
+
+   Decays are factored so that only the diagonal 16 x 16 tiles take an exp per element. For a
+   row i of tile I (first row i0) and a column j of an earlier tile J (last column j1):
+       exp(cum_i - cum_j) = r_i R_IJ g_j,   r_i = exp(cum_i - cum_i0),  R_IJ = exp(cum_i0 - cum_j1),
+                                            g_j = exp(cum_j1 - cum_j),
+   each an exp(min(., 0)) of a difference of double prefix sums, so no factor, and no product,
+   exceeds 1. g_j dt_j and R_IJ scale the C B^T fragments; r_i scales the finished row, which
+   already holds exp(cum_i0) C S_in^T (Y_off = r_i exp(cum_i0) C S_in^T); the diagonal tile then
+   adds its terms with exp(min(v_i - v_j, 0)), v relative to the tile's first token (an anchor at
+   most 15 tokens away, SPEC §3). PRECISE splits the decayed C B^T and S_in into hi + lo too. */
+
+#define SSM__SSDT_Q 128
+
+/* Shared memory of the tensor-core kernel for state size NN: the layout (host and device). */
+template <int NN> struct ssm__cu_ssdt_shape {
+    static constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8;
+    static constexpr size_t b_bytes = (size_t)SSM__SSDT_Q * BS * 2, x_bytes = (size_t)SSM__SSDT_Q * XS * 2;
+    static constexpr size_t xw_bytes = (size_t)2 * SSM__SSDT_Q * XS * 2, s_bytes = (size_t)2 * 64 * BS * 2;
+    static constexpr size_t u_bytes = xw_bytes > s_bytes ? xw_bytes : s_bytes;   /* w x, then S_in */
+    static constexpr size_t f_floats = (size_t)SSM__SSDT_Q * 5 + MT * MT + MT + 64;
+    static constexpr size_t smem = b_bytes + 2 * x_bytes + u_bytes + (size_t)SSM__SSDT_Q * 8 + f_floats * 4;
+};
+
+/* The kernel's shared-memory tiles and per-token factors, carved from one base. */
+template <typename TT> struct ssm__cu_ssdt_tiles {
+    TT *b, *x, *z, *xwh, *xwl, *sh, *sl;   /* B, x, z token-major; w x hi/lo; S_in hi/lo (same memory as w x) */
+    double *cum;                           /* in-chunk prefix sums of dt' A */
+    float *dt, *w, *g, *r, *v, *R, *E, *D; /* per token, per tile pair, per row tile, per p */
+};
+
+template <typename TT, int NN>
+static __device__ __forceinline__ ssm__cu_ssdt_tiles<TT> ssm__cu_ssdt_carve(unsigned char *base) {
+    typedef ssm__cu_ssdt_shape<NN> SH;
+    constexpr int QT = SSM__SSDT_Q;
+    ssm__cu_ssdt_tiles<TT> t;
+    t.b = (TT *)base;
+    t.x = t.b + QT * SH::BS;
+    t.z = t.x + QT * SH::XS;
+    t.xwh = t.z + QT * SH::XS;
+    t.xwl = t.xwh + QT * SH::XS;
+    t.sh = t.xwh;
+    t.sl = t.sh + 64 * SH::BS;
+    t.cum = (double *)((unsigned char *)t.xwh + SH::u_bytes);
+    t.dt = (float *)(t.cum + QT);
+    t.w = t.dt + QT;
+    t.g = t.w + QT;
+    t.r = t.g + QT;
+    t.v = t.r + QT;
+    t.R = t.v + QT;
+    t.E = t.R + SH::MT * SH::MT;
+    t.D = t.E + SH::MT;
+    return t;
+}
+
+/* 8 16-bit activations times w, split into hi + lo halves. */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_split8(uint4 u, float w, uint4 *hi, uint4 *lo) {
+    typedef ssm__cu_mm<TT> M;
+    ssm__cu_split2<TT>(w * M::half_at(u.x, 0), w * M::half_at(u.x, 1), &hi->x, &lo->x);
+    ssm__cu_split2<TT>(w * M::half_at(u.y, 0), w * M::half_at(u.y, 1), &hi->y, &lo->y);
+    ssm__cu_split2<TT>(w * M::half_at(u.z, 0), w * M::half_at(u.z, 1), &hi->z, &lo->z);
+    ssm__cu_split2<TT>(w * M::half_at(u.w, 0), w * M::half_at(u.w, 1), &hi->w, &lo->w);
+}
+
+/* A operand pair from 8 f32 values (two m16n8 accumulator halves): one 16-bit operand, or hi + lo. */
+template <typename TT, bool SPLIT>
+static __device__ __forceinline__ void ssm__cu_operand(const float (*mv)[4], uint32_t *ah, uint32_t *al) {
+    typedef ssm__cu_mm<TT> M;
+    if (SPLIT) {
+        ssm__cu_split2<TT>(mv[0][0], mv[0][1], &ah[0], &al[0]);
+        ssm__cu_split2<TT>(mv[0][2], mv[0][3], &ah[1], &al[1]);
+        ssm__cu_split2<TT>(mv[1][0], mv[1][1], &ah[2], &al[2]);
+        ssm__cu_split2<TT>(mv[1][2], mv[1][3], &ah[3], &al[3]);
+    } else {
+        ah[0] = M::pack(mv[0][0], mv[0][1]);
+        ah[1] = M::pack(mv[0][2], mv[0][3]);
+        ah[2] = M::pack(mv[1][0], mv[1][1]);
+        ah[3] = M::pack(mv[1][2], mv[1][3]);
+    }
+}
+
+/* C_I B_J^T for one 16 x 16 tile: cb[hf * 2 + k parity] (two chains per column half). */
+template <typename TT, int NN>
+static __device__ __forceinline__ void ssm__cu_ssdt_cb(const uint32_t (*cf)[4], const TT *s_b, int j0, int lane, float (*cb)[4]) {
+    constexpr int BS = NN + 8;
+#pragma unroll
+    for (int c4 = 0; c4 < 4; ++c4) cb[c4][0] = cb[c4][1] = cb[c4][2] = cb[c4][3] = 0.0f;
+    const TT *base = s_b + (j0 + (lane >> 4) * 8 + (lane & 7)) * BS + ((lane >> 3) & 1) * 8;
+#pragma unroll
+    for (int k = 0; k < NN / 16; ++k) {
+        uint32_t bb[4];
+        ssm__cu_ldsm4(bb, base + k * 16);
+        ssm__cu_mm<TT>::mma(cb[k & 1], cf[k], bb[0], bb[1]);
+        ssm__cu_mm<TT>::mma(cb[2 + (k & 1)], cf[k], bb[2], bb[3]);
+    }
+}
+
+/* y[pt] += A (16 x 16, rows of the tile, columns j0..j0+15) times x[j0..j0+15][0..63]. */
+template <typename TT, bool SPLIT>
+static __device__ __forceinline__ void ssm__cu_ssdt_ax(float (*y)[4], const uint32_t *ah, const uint32_t *al, const TT *s_x,
+                                                    int j0, int lane) {
+    constexpr int XS = 64 + 8;
+    const TT *base = s_x + (j0 + (lane & 7) + ((lane >> 3) & 1) * 8) * XS + (lane >> 4) * 8;
+#pragma unroll
+    for (int pp = 0; pp < 4; ++pp) {
+        uint32_t xb[4];
+        ssm__cu_ldsm4t(xb, base + pp * 16);
+        ssm__cu_mm<TT>::mma(y[2 * pp], ah, xb[0], xb[1]);
+        ssm__cu_mm<TT>::mma(y[2 * pp + 1], ah, xb[2], xb[3]);
+        if (SPLIT) {
+            ssm__cu_mm<TT>::mma(y[2 * pp], al, xb[0], xb[1]);
+            ssm__cu_mm<TT>::mma(y[2 * pp + 1], al, xb[2], xb[3]);
+        }
+    }
+}
+
+/* The state before the chunk at (p, n), (p, n + 1); n even. */
+static __device__ __forceinline__ float2 ssm__cu_ssd_sin2(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h,
+                                                       const float *prev, int64_t p, int64_t n) {
+    if (it.first) return make_float2(ssm__cu_ssd_sin(a, it, h, prev, p, n), ssm__cu_ssd_sin(a, it, h, prev, p, n + 1));
+    return __ldcg((const float2 *)(prev + p * a.N + n));
+}
+
+/* C fragments of rows i0 + gq and i0 + gq + 8 (zero past the chunk). */
+template <typename TT, int NN>
+static __device__ __forceinline__ void ssm__cu_ssdt_cfrag(const ssm__cu_ssd_args &a, const TT *cg, int i0, int q, int lane,
+                                                       uint32_t (*cf)[4]) {
+    const int ia = i0 + lane / 4, ib = ia + 8, cq = lane % 4;
+    const TT *ra = cg + (int64_t)ia * a.Cm.s[1], *rb = cg + (int64_t)ib * a.Cm.s[1];
+#pragma unroll
+    for (int k = 0; k < NN / 16; ++k) {
+        cf[k][0] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 2 * cq)) : 0u;
+        cf[k][1] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 2 * cq)) : 0u;
+        cf[k][2] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 8 + 2 * cq)) : 0u;
+        cf[k][3] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 8 + 2 * cq)) : 0u;
+    }
+}
+
+/* The outputs of row tile mt: exp(cum_i0) C S_in^T, the earlier column tiles, r_i, the diagonal
+   tile, then D x, the z gate and the store. */
+template <typename TT, int NN, bool PRECISE>
+static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
+                                                      int mt, const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s,
+                                                      int lane) {
+    typedef ssm__cu_mm<TT> M;
+    constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8;
+    const int i0 = mt * 16, gq = lane / 4, cq = lane % 4, ia = i0 + gq, ib = ia + 8;
+    float y[8][4];
+#pragma unroll
+    for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
+    {
+        const int srow = (lane >> 4) * 8 + (lane & 7), scol = ((lane >> 3) & 1) * 8;
+#pragma unroll
+        for (int k = 0; k < NN / 16; ++k)
+#pragma unroll
+            for (int pp = 0; pp < 4; ++pp) {
+                uint32_t sb[4];
+                ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
+                M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
+                M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                if (PRECISE) {
+                    ssm__cu_ldsm4(sb, s.sl + (pp * 16 + srow) * BS + k * 16 + scol);
+                    M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
+                    M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                }
+            }
+        const float eI = s.E[mt];
+#pragma unroll
+        for (int pt = 0; pt < 8; ++pt) y[pt][0] *= eI, y[pt][1] *= eI, y[pt][2] *= eI, y[pt][3] *= eI;
+    }
+    /* earlier column tiles: (C B^T) R_IJ g_j dt_j, times x */
+    for (int jt = 0; jt < mt; ++jt) {
+        const int j0 = jt * 16;
+        float cb[4][4], mv[2][4];
+        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, j0, lane, cb);
+        const float R = s.R[mt * MT + jt];
+#pragma unroll
+        for (int hf = 0; hf < 2; ++hf) {
+            const float2 gj = *(const float2 *)(s.g + j0 + hf * 8 + 2 * cq);
+            const float f0 = R * gj.x, f1 = R * gj.y;
+            mv[hf][0] = (cb[hf * 2][0] + cb[hf * 2 + 1][0]) * f0;
+            mv[hf][1] = (cb[hf * 2][1] + cb[hf * 2 + 1][1]) * f1;
+            mv[hf][2] = (cb[hf * 2][2] + cb[hf * 2 + 1][2]) * f0;
+            mv[hf][3] = (cb[hf * 2][3] + cb[hf * 2 + 1][3]) * f1;
+        }
+        uint32_t ah[4], al[4];
+        ssm__cu_operand<TT, PRECISE>(mv, ah, al);
+        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, j0, lane);
+    }
+    {
+        const float ra = s.r[ia], rb = s.r[ib];
+#pragma unroll
+        for (int pt = 0; pt < 8; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
+    }
+    /* the diagonal tile: exp(min(v_i - v_j, 0)) dt_j for j <= i */
+    {
+        float cb[4][4], mv[2][4];
+        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, i0, lane, cb);
+        const float va = s.v[ia], vb = s.v[ib];
+#pragma unroll
+        for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int j = i0 + hf * 8 + 2 * cq + (e & 1), i = (e >> 1) ? ib : ia;
+                const float seg = ((e >> 1) ? vb : va) - s.v[j];
+                const float v = (cb[hf * 2][e] + cb[hf * 2 + 1][e]) * s.dt[j];
+                mv[hf][e] = j <= i ? v * ssm__cu_exp(ssm__cu_min0(seg)) : 0.0f;
+            }
+        uint32_t ah[4], al[4];
+        ssm__cu_operand<TT, PRECISE>(mv, ah, al);
+        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, i0, lane);
+    }
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        const int i = hr ? ib : ia;
+        if (i >= q) continue;
+        TT *orow = (TT *)(uintptr_t)a.out.p + it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2];
+#pragma unroll
+        for (int pt = 0; pt < 8; ++pt) {
+            const int p = pt * 8 + 2 * cq;
+            float y0 = y[pt][2 * hr], y1 = y[pt][2 * hr + 1];
+            if (a.Dskip.p) {
+                const uint32_t xx = *(const uint32_t *)(s.x + i * XS + p);
+                y0 += s.D[p] * M::half_at(xx, 0);
+                y1 += s.D[p + 1] * M::half_at(xx, 1);
+            }
+            if (a.z.p) {
+                const uint32_t zz = *(const uint32_t *)(s.z + i * XS + p);
+                y0 *= ssm__cu_silu(M::half_at(zz, 0));
+                y1 *= ssm__cu_silu(M::half_at(zz, 1));
+            }
+            *(uint32_t *)(orow + p) = M::pack(y0, y1);
+        }
+    }
+}
+
+/* Copies rows [0, q) of a token-major tile of `parts` 16-byte parts per row into shared memory
+   (cp.async, row stride `ld` elements) and zeroes rows [q, SSM__SSDT_Q). */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_ssdt_stage(TT *dst, int ld, const TT *src, int64_t src_ld, int parts, int q) {
+    for (int e = threadIdx.x; e < SSM__SSDT_Q * parts; e += SSM__SSDT_Q) {
+        const int t = e / parts, part = e % parts;
+        TT *d = dst + t * ld + part * 8;
+        if (t < q) ssm__cu_cp16(d, src + t * src_ld + part * 8);
+        else *(uint4 *)d = make_uint4(0u, 0u, 0u, 0u);
+    }
+}
+
+template <typename TT, int NN, bool PRECISE>
+__global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
+    typedef ssm__cu_ssdt_shape<NN> SH;
+    typedef ssm__cu_mm<TT> M;
+    constexpr int QT = SSM__SSDT_Q, MT = SH::MT, BS = SH::BS, XS = SH::XS, NTW = NN / 8 / 4;
     extern __shared__ __align__(16) unsigned char ssm__cu_ssdt_smem[];
-    TT *s_b = (TT *)ssm__cu_ssdt_smem;          /* [QT][BS]  B, token-major */
-    TT *s_xt = s_b + QT * BS;                /* [64][XS]  x transposed */
-    TT *s_shi = s_xt + 64 * XS;              /* [64][BS]  S_in, hi half */
-    TT *s_slo = s_shi + 64 * BS;             /* [64][BS]  S_in, lo half */
-    double *s_cum = (double *)(s_slo + 64 * BS);
-    float *s_dt = (float *)(s_cum + QT), *s_w = s_dt + QT;
+    __shared__ unsigned long long s_next;
+    const ssm__cu_ssdt_tiles<TT> s = ssm__cu_ssdt_carve<TT, NN>(ssm__cu_ssdt_smem);
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
     const int64_t n_items = (a.varlen ? (int64_t)*a.count : a.B * a.nk_row) * a.H;
-    typedef ssm__cu_mm<TT> M;
 
+    if (tid == 0) s_next = atomicAdd(a.ticket, 1ull);
     for (;;) {
-        const int64_t item = ssm__cu_next_item(a.ticket);
+        __syncthreads();   /* the previous item is done with shared memory; s_next is set */
+        const int64_t item = (int64_t)s_next;
         if (item >= n_items) break;
+        /* the next ticket, fetched while this item runs (tickets stay in order per block, and the
+           smallest one held is always being worked on: no deadlock) */
+        unsigned long long next = 0;
+        if (tid == 0) next = atomicAdd(a.ticket, 1ull);
         const int64_t kk = item / a.H, h = item % a.H;
         const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
         const int64_t g = h / a.per_group;
         const int q = (int)(it.t1 - it.t0);
-        const float *prev = a.slots + ((it.row * a.H + h) * 2 + ((kk + 1) & 1)) * 64 * NN;
-        float *cur = a.slots + ((it.row * a.H + h) * 2 + (kk & 1)) * 64 * NN;
-        const TT *bg = (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2];
+        const float *prev = ssm__cu_ssd_slot(a, it, h, it.par ^ 1);
+        float *cur = ssm__cu_ssd_slot(a, it, h, it.par);
         const TT *cg = (const TT *)a.Cm.p + it.b * a.Cm.s[0] + it.t0 * a.Cm.s[1] + g * a.Cm.s[2];
-        const TT *xg = (const TT *)a.x.p + it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2];
 
-        /* stage B (cp.async) and x^T; zero rows past the chunk */
-        for (int e = tid; e < QT * (NN / 8); e += QT) {
-            const int t = e / (NN / 8), part = e % (NN / 8);
-            TT *dst = s_b + t * BS + part * 8;
-            if (t < q) ssm__cu_cp16(dst, bg + t * a.Bm.s[1] + part * 8);
-            else *(uint4 *)dst = make_uint4(0u, 0u, 0u, 0u);
-        }
+        ssm__cu_ssdt_stage<TT>(s.b, BS, (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2], a.Bm.s[1],
+                               NN / 8, q);
+        ssm__cu_ssdt_stage<TT>(s.x, XS, (const TT *)a.x.p + it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2], a.x.s[1], 8, q);
+        if (a.z.p)
+            ssm__cu_ssdt_stage<TT>(s.z, XS, (const TT *)a.z.p + it.b * a.z.s[0] + it.t0 * a.z.s[1] + h * a.z.s[2], a.z.s[1], 8, q);
         ssm__cu_cp_commit();
-        for (int e = tid; e < QT * 4; e += QT) {
-            const int t = e % QT, pr = e / QT;   /* a warp: 32 consecutive tokens, 16 columns each */
-            uint4 u0 = make_uint4(0u, 0u, 0u, 0u), u1 = u0;
-            if (t < q) {
-                const uint4 *src = (const uint4 *)(xg + t * a.x.s[1] + pr * 16);
-                u0 = __ldg(src);
-                u1 = __ldg(src + 1);
+
+        /* per-token and per-tile decay factors (see above); tokens past q have dt' = 0 */
+        ssm__cu_ssd_prefix_block<TT>(a, it, h, q, s.dt, s.cum);
+        if (tid < 64) s.D[tid] = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + tid * a.Dskip.s[1], 0.0f);
+        __syncthreads();
+        {
+            const int t = tid;
+            const double c = s.cum[t];
+            const float d = s.dt[t], v = (float)(c - s.cum[t & ~15]);
+            s.w[t] = ssm__cu_exp(ssm__cu_min0((float)(s.cum[q - 1] - c))) * d;
+            s.g[t] = ssm__cu_exp(ssm__cu_min0((float)(s.cum[t | 15] - c))) * d;
+            s.v[t] = v;
+            s.r[t] = ssm__cu_exp(ssm__cu_min0(v));
+            if (t < MT * MT) {
+                const int I = t / MT, J = t % MT;
+                s.R[t] = J < I ? ssm__cu_exp(ssm__cu_min0((float)(s.cum[I * 16] - s.cum[J * 16 + 15]))) : 0.0f;
             }
-            const TT *v0 = (const TT *)&u0, *v1 = (const TT *)&u1;
-#pragma unroll
-            for (int k = 0; k < 8; ++k) {
-                s_xt[(pr * 16 + k) * XS + t] = v0[k];
-                s_xt[(pr * 16 + 8 + k) * XS + t] = v1[k];
-            }
+            if (t < MT) s.E[t] = ssm__cu_exp(ssm__cu_min0((float)s.cum[t * 16]));
         }
-        ssm__cu_ssd_prefix_block<TT>(a, it, h, q, s_dt, s_cum);
         ssm__cu_cp_wait_all();
         __syncthreads();
-        const double cum_end = s_cum[q - 1];
-        for (int j = tid; j < QT; j += QT)
-            s_w[j] = j < q ? ssm__cu_exp(ssm__cu_min0((float)(cum_end - s_cum[j]))) * s_dt[j] : 0.0f;
+        for (int e = tid; e < QT * 8; e += QT) {   /* w x, split */
+            const int t = e / 8, part = e % 8;
+            uint4 hi, lo;
+            ssm__cu_split8<TT>(*(const uint4 *)(s.x + t * XS + part * 8), s.w[t], &hi, &lo);
+            *(uint4 *)(s.xwh + t * XS + part * 8) = hi;
+            *(uint4 *)(s.xwl + t * XS + part * 8) = lo;
+        }
         __syncthreads();
 
-        /* local state: S_loc[p][n] = sum_j x[j][p] w[j] B[j][n]; warp w owns n-tiles w*NTW.. */
+        /* local state: S_loc[p][n] = sum_j (w x)[j][p] B[j][n]; warp w owns n-tiles w*NTW.. */
         float st[4][NTW][4];
 #pragma unroll
         for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
             for (int nt = 0; nt < NTW; ++nt) st[mt][nt][0] = st[mt][nt][1] = st[mt][nt][2] = st[mt][nt][3] = 0.0f;
-        for (int j0 = 0; j0 < q; j0 += 16) {
-            uint32_t af[4][4];
-#pragma unroll
-            for (int mt = 0; mt < 4; ++mt) {
-                const TT *r0 = s_xt + (mt * 16 + gq) * XS + j0 + 2 * cq, *r1 = r0 + 8 * XS;
-                af[mt][0] = *(const uint32_t *)r0;
-                af[mt][1] = *(const uint32_t *)r1;
-                af[mt][2] = *(const uint32_t *)(r0 + 8);
-                af[mt][3] = *(const uint32_t *)(r1 + 8);
-            }
-            const float w0 = s_w[j0 + 2 * cq], w1 = s_w[j0 + 2 * cq + 1], w8 = s_w[j0 + 2 * cq + 8], w9 = s_w[j0 + 2 * cq + 9];
-#pragma unroll
-            for (int nt = 0; nt < NTW; ++nt) {
-                const int n = (warp * NTW + nt) * 8 + gq;
-                const TT *col = s_b + (j0 + 2 * cq) * BS + n;
-                uint32_t bh0, bl0, bh1, bl1;
-                ssm__cu_split2<TT>(w0 * ssm__cu_ty<TT>::f(col[0]), w1 * ssm__cu_ty<TT>::f(col[BS]), &bh0, &bl0);
-                ssm__cu_split2<TT>(w8 * ssm__cu_ty<TT>::f(col[8 * BS]), w9 * ssm__cu_ty<TT>::f(col[9 * BS]), &bh1, &bl1);
+        {
+            const int arow = (lane & 7) + ((lane >> 4) & 1) * 8, acol = ((lane >> 3) & 1) * 8;
+            const int brow = (lane & 7) + ((lane >> 3) & 1) * 8, bcol = warp * NTW * 8 + (lane >> 4) * 8;
+            for (int j0 = 0; j0 < q; j0 += 16) {
+                uint32_t ah[4][4], al[4][4];
 #pragma unroll
                 for (int mt = 0; mt < 4; ++mt) {
-                    M::mma(st[mt][nt], af[mt], bh0, bh1);
-                    M::mma(st[mt][nt], af[mt], bl0, bl1);
+                    ssm__cu_ldsm4t(ah[mt], s.xwh + (j0 + arow) * XS + mt * 16 + acol);
+                    ssm__cu_ldsm4t(al[mt], s.xwl + (j0 + arow) * XS + mt * 16 + acol);
+                }
+#pragma unroll
+                for (int np = 0; np < NTW / 2; ++np) {
+                    uint32_t bf[4];
+                    ssm__cu_ldsm4t(bf, s.b + (j0 + brow) * BS + bcol + np * 16);
+#pragma unroll
+                    for (int mt = 0; mt < 4; ++mt) {
+                        M::mma(st[mt][2 * np], ah[mt], bf[0], bf[1]);
+                        M::mma(st[mt][2 * np + 1], ah[mt], bf[2], bf[3]);
+                        M::mma(st[mt][2 * np], al[mt], bf[0], bf[1]);
+                        M::mma(st[mt][2 * np + 1], al[mt], bf[2], bf[3]);
+                    }
                 }
             }
         }
 
-        /* wait for the state before the chunk; read it (into registers and, split, into shared
-           memory for Y_off) before anything is written: h_last may be h0 itself */
-        if (it.pred && tid == 0) ssm__cu_wait_flag(a.flags + (kk - 1) * a.H + h, a.err);
+        /* the first row tile's C, loading while the state is waited for */
+        const int mt0 = warp, mt1 = MT - 1 - warp;
+        uint32_t cf0[NN / 16][4], cf1[NN / 16][4];
+        if (mt0 * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(a, cg, mt0 * 16, q, lane, cf0);
+
+        /* wait for the state before the chunk. Each thread reads the elements of its own state
+           fragments (so every element is read once), adds them in and stores their split into
+           shared memory for Y_off; all reads happen before anything is written: h_last may be
+           h0 itself */
+        if (it.pk >= 0 && tid == 0) ssm__cu_wait_flag(a.flags + it.pk * a.H + h, a.err);
         __syncthreads();
-        const float e_end = ssm__cu_exp(ssm__cu_min0((float)cum_end));
+        {
+            const float e_end = ssm__cu_exp(ssm__cu_min0((float)s.cum[q - 1]));
+            float2 sv[4][NTW][2];
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt)
+            for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
-            for (int nt = 0; nt < NTW; ++nt)
+                for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int p = mt * 16 + gq + (e >> 1) * 8, n = (warp * NTW + nt) * 8 + 2 * cq + (e & 1);
-                    st[mt][nt][e] += e_end * ssm__cu_ssd_sin(a, it, h, prev, p, n);
-                }
-        for (int e = tid; e < 64 * NN; e += QT) {
-            const int p = e / NN, n = e % NN;
-            const float v = ssm__cu_ssd_sin(a, it, h, prev, p, n), hi = M::round(v);
-            s_shi[p * BS + n] = ssm__cu_ty<TT>::to(hi);
-            s_slo[p * BS + n] = ssm__cu_ty<TT>::to(v - hi);
+                    for (int hr = 0; hr < 2; ++hr)
+                        sv[mt][nt][hr] = ssm__cu_ssd_sin2(a, it, h, prev, mt * 16 + gq + hr * 8, (warp * NTW + nt) * 8 + 2 * cq);
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+                for (int nt = 0; nt < NTW; ++nt)
+#pragma unroll
+                    for (int hr = 0; hr < 2; ++hr) {
+                        const int p = mt * 16 + gq + hr * 8, n = (warp * NTW + nt) * 8 + 2 * cq;
+                        const float2 v = sv[mt][nt][hr];
+                        st[mt][nt][2 * hr] += e_end * v.x;
+                        st[mt][nt][2 * hr + 1] += e_end * v.y;
+                        uint32_t hi, lo;
+                        ssm__cu_split2<TT>(v.x, v.y, &hi, &lo);
+                        *(uint32_t *)(s.sh + p * BS + n) = hi;
+                        *(uint32_t *)(s.sl + p * BS + n) = lo;
+                    }
         }
         __syncthreads();
 #pragma unroll
@@ -2320,131 +2606,24 @@ __global__ void __launch_bounds__(QT, 1) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args 
 #pragma unroll
             for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int p = mt * 16 + gq + (e >> 1) * 8, n = (warp * NTW + nt) * 8 + 2 * cq + (e & 1);
-                    __stcg(cur + p * NN + n, st[mt][nt][e]);
-                    if (it.last && a.hlast.p)
-                        ((float *)(uintptr_t)a.hlast.p)[it.s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2] +
-                                                        n * a.hlast.s[3]] = st[mt][nt][e];
+                for (int hr = 0; hr < 2; ++hr) {
+                    const int p = mt * 16 + gq + hr * 8, n = (warp * NTW + nt) * 8 + 2 * cq;
+                    __stcg((float2 *)(cur + p * NN + n), make_float2(st[mt][nt][2 * hr], st[mt][nt][2 * hr + 1]));
+                    if (it.last && a.hlast.p) {
+                        float *hl = (float *)(uintptr_t)a.hlast.p + it.s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2];
+                        hl[n * a.hlast.s[3]] = st[mt][nt][2 * hr];
+                        hl[(n + 1) * a.hlast.s[3]] = st[mt][nt][2 * hr + 1];
+                    }
                 }
         __threadfence();
         __syncthreads();
         if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
 
-        /* outputs of the warp's two row tiles: Y_off = exp(cum_i) C S_in^T first, into the same
-           accumulators as Y_diag (C B^T from 4 independent mma chains, for latency) */
-        const float *dsk = a.Dskip.p ? (const float *)a.Dskip.p + h * a.Dskip.s[0] : NULL;
-#pragma unroll 1
-        for (int side = 0; side < 2; ++side) {
-            const int mt = side == 0 ? warp : MT - 1 - warp, i0 = mt * 16;
-            if (i0 >= q) continue;
-            const int ia = i0 + gq, ib = ia + 8;
-            uint32_t cf[NN / 16][4];
-            {
-                const TT *ra = cg + (int64_t)ia * a.Cm.s[1], *rb = cg + (int64_t)ib * a.Cm.s[1];
-#pragma unroll
-                for (int k = 0; k < NN / 16; ++k) {
-                    cf[k][0] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 2 * cq)) : 0u;
-                    cf[k][1] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 2 * cq)) : 0u;
-                    cf[k][2] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 8 + 2 * cq)) : 0u;
-                    cf[k][3] = ib < q ? __ldg((const unsigned *)(rb + k * 16 + 8 + 2 * cq)) : 0u;
-                }
-            }
-            const double cia = s_cum[ia], cib = s_cum[ib];
-            float y[8][4];
-#pragma unroll
-            for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
-#pragma unroll
-            for (int k = 0; k < NN / 16; ++k)
-#pragma unroll
-                for (int pt = 0; pt < 8; ++pt) {
-                    const TT *hr = s_shi + (pt * 8 + gq) * BS + k * 16 + 2 * cq;
-                    M::mma(y[pt], cf[k], *(const uint32_t *)hr, *(const uint32_t *)(hr + 8));
-                    if (PRECISE) {
-                        const TT *lr = s_slo + (pt * 8 + gq) * BS + k * 16 + 2 * cq;
-                        M::mma(y[pt], cf[k], *(const uint32_t *)lr, *(const uint32_t *)(lr + 8));
-                    }
-                }
-            {
-                const float fa = ssm__cu_exp(ssm__cu_min0((float)cia)), fb = ssm__cu_exp(ssm__cu_min0((float)cib));
-#pragma unroll
-                for (int pt = 0; pt < 8; ++pt) {
-                    y[pt][0] *= fa;
-                    y[pt][1] *= fa;
-                    y[pt][2] *= fb;
-                    y[pt][3] *= fb;
-                }
-            }
-            for (int jt = 0; jt <= mt; ++jt) {
-                const int j0 = jt * 16;
-                if (j0 >= q) break;
-                float cb[4][4];   /* [half * 2 + k parity] */
-#pragma unroll
-                for (int c4 = 0; c4 < 4; ++c4) cb[c4][0] = cb[c4][1] = cb[c4][2] = cb[c4][3] = 0.0f;
-#pragma unroll
-                for (int k = 0; k < NN / 16; ++k)
-#pragma unroll
-                    for (int hf = 0; hf < 2; ++hf) {
-                        const TT *br = s_b + (j0 + hf * 8 + gq) * BS + 2 * cq + k * 16;
-                        M::mma(cb[hf * 2 + (k & 1)], cf[k], *(const uint32_t *)br, *(const uint32_t *)(br + 8));
-                    }
-                float mv[2][4];
-#pragma unroll
-                for (int hf = 0; hf < 2; ++hf) {
-                    const int j = j0 + hf * 8 + 2 * cq;
-                    const double cj0 = s_cum[j], cj1 = s_cum[j + 1];
-                    const float d0 = s_dt[j], d1 = s_dt[j + 1];
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        const int i = (e >> 1) ? ib : ia, jj = j + (e & 1);
-                        const double seg = ((e >> 1) ? cib : cia) - ((e & 1) ? cj1 : cj0);
-                        const float v = (cb[hf * 2][e] + cb[hf * 2 + 1][e]) * ((e & 1) ? d1 : d0);
-                        mv[hf][e] = jj <= i ? v * ssm__cu_exp(ssm__cu_min0((float)seg)) : 0.0f;
-                    }
-                }
-                uint32_t ah[4], al[4];
-                if (PRECISE) {
-                    ssm__cu_split2<TT>(mv[0][0], mv[0][1], &ah[0], &al[0]);
-                    ssm__cu_split2<TT>(mv[0][2], mv[0][3], &ah[1], &al[1]);
-                    ssm__cu_split2<TT>(mv[1][0], mv[1][1], &ah[2], &al[2]);
-                    ssm__cu_split2<TT>(mv[1][2], mv[1][3], &ah[3], &al[3]);
-                } else {
-                    ah[0] = M::pack(mv[0][0], mv[0][1]);
-                    ah[1] = M::pack(mv[0][2], mv[0][3]);
-                    ah[2] = M::pack(mv[1][0], mv[1][1]);
-                    ah[3] = M::pack(mv[1][2], mv[1][3]);
-                }
-#pragma unroll
-                for (int pt = 0; pt < 8; ++pt) {
-                    const TT *xr = s_xt + (pt * 8 + gq) * XS + j0 + 2 * cq;
-                    const uint32_t b0 = *(const uint32_t *)xr, b1 = *(const uint32_t *)(xr + 8);
-                    M::mma(y[pt], ah, b0, b1);
-                    if (PRECISE) M::mma(y[pt], al, b0, b1);
-                }
-            }
-#pragma unroll
-            for (int hr = 0; hr < 2; ++hr) {
-                const int i = hr ? ib : ia;
-                if (i >= q) continue;
-                TT *orow = (TT *)(uintptr_t)a.out.p + it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2];
-                const TT *zrow = a.z.p ? (const TT *)a.z.p + it.b * a.z.s[0] + (it.t0 + i) * a.z.s[1] + h * a.z.s[2] : NULL;
-#pragma unroll
-                for (int pt = 0; pt < 8; ++pt) {
-                    const int p = pt * 8 + 2 * cq;
-                    float y0 = y[pt][2 * hr], y1 = y[pt][2 * hr + 1];
-                    if (dsk) {
-                        y0 += __ldg(dsk + p * a.Dskip.s[1]) * ssm__cu_ty<TT>::f(s_xt[p * XS + i]);
-                        y1 += __ldg(dsk + (p + 1) * a.Dskip.s[1]) * ssm__cu_ty<TT>::f(s_xt[(p + 1) * XS + i]);
-                    }
-                    if (zrow) {
-                        const uint32_t zz = __ldg((const unsigned *)(zrow + p));
-                        y0 *= ssm__cu_silu(M::half_at(zz, 0));
-                        y1 *= ssm__cu_silu(M::half_at(zz, 1));
-                    }
-                    *(uint32_t *)(orow + p) = M::pack(y0, y1);
-                }
-            }
-        }
+        /* the warp's two row tiles; the second one's C loads during the first */
+        if (mt1 * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(a, cg, mt1 * 16, q, lane, cf1);
+        if (mt0 * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE>(a, it, h, q, mt0, cf0, s, lane);
+        if (mt1 * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE>(a, it, h, q, mt1, cf1, s, lane);
+        if (tid == 0) s_next = next;
     }
 }
 
@@ -2520,7 +2699,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_empty_kernel(ssm__cu_ssd_args
 
 /* Which kernel runs a call, and its chunk length. */
 typedef struct ssm__cu_ssd_plan {
-    int tc, qt;      /* tensor-core kernel and its tile rows (128 or 256) */
+    int tc;          /* tensor-core kernel */
     int64_t q;       /* chunk length */
     size_t smem;
 } ssm__cu_ssd_plan;
@@ -2531,18 +2710,15 @@ static ssm__cu_ssd_plan ssm__cu_ssd_make_plan(const ssm_ssd_params *p) {
     ssm__cu_cv x = SSM__IN_VIEW(p->x, 4, p->B, p->L, p->H, p->P), z = SSM__IN_VIEW(p->z, 4, p->B, p->L, p->H, p->P);
     ssm__cu_cv o = SSM__IN_VIEW(p->out, 4, p->B, p->L, p->H, p->P);
     ssm__cu_cv bm = SSM__IN_VIEW(p->Bm, 4, p->B, p->L, G, p->N), cm = SSM__IN_VIEW(p->Cm, 4, p->B, p->L, G, p->N);
-    pl.tc = p->dtype != SSM_F32 && p->P == 64 && (p->N == 64 || p->N == 128) && Q <= 256 && x.s[3] == 1 &&
+    pl.tc = p->dtype != SSM_F32 && p->P == 64 && (p->N == 64 || p->N == 128) && x.s[3] == 1 &&
             ssm__cu_aligned(x.p, 16) && ssm__cu_rows_multiple(&x, 4, 8) && o.s[3] == 1 && ssm__cu_aligned(o.p, 4) &&
             ssm__cu_rows_multiple(&o, 4, 2) && (!z.p || (z.s[3] == 1 && ssm__cu_aligned(z.p, 4) && ssm__cu_rows_multiple(&z, 4, 2))) &&
             bm.s[3] == 1 && ssm__cu_aligned(bm.p, 16) && ssm__cu_rows_multiple(&bm, 4, 8) && cm.s[3] == 1 &&
             ssm__cu_aligned(cm.p, 4) && ssm__cu_rows_multiple(&cm, 4, 2);
     if (pl.tc) {
-        pl.qt = Q <= 128 ? 128 : 256;
-        pl.q = Q;
-        pl.smem = (size_t)pl.qt * (p->N + 8) * 2 + (size_t)64 * (pl.qt + 8) * 2 + (size_t)2 * 64 * (p->N + 8) * 2 +
-                  (size_t)pl.qt * 16;
+        pl.q = Q < SSM__SSDT_Q ? Q : SSM__SSDT_Q;
+        pl.smem = p->N == 64 ? ssm__cu_ssdt_shape<64>::smem : ssm__cu_ssdt_shape<128>::smem;
     } else {
-        pl.qt = 0;
         pl.q = Q < SSM__SSDG_QMAX ? Q : SSM__SSDG_QMAX;
         pl.smem = SSM__SSDG_SMEM;
     }
@@ -2567,21 +2743,24 @@ static void ssm__cu_ssd_carve(ssm__cu_arena *ar, const ssm_ssd_params *p, const 
     a->nk_max = nk_max;
 }
 
-template <typename TT, int NN, int QT>
-static ssm_status ssm__cu_ssd_run_tc(const ssm__cu_ssd_args &a, const ssm__cu_ssd_plan &pl, unsigned grid, cudaStream_t stream) {
-    const bool precise = SSM_CUDA_SSD_PRECISE != 0;
-    void (*k)(ssm__cu_ssd_args) = precise ? ssm__cu_ssd_tc_kernel<TT, NN, QT, true> : ssm__cu_ssd_tc_kernel<TT, NN, QT, false>;
-    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)pl.smem) != cudaSuccess)
+/* A persistent kernel: as many blocks as fit on the device at once, capped by the items. */
+static ssm_status ssm__cu_ssd_launch(void (*k)(ssm__cu_ssd_args), const ssm__cu_ssd_args &a, int threads, size_t smem,
+                                    int64_t items, int sms, cudaStream_t stream) {
+    int per_sm = 1;
+    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, threads, smem) != cudaSuccess)
         return SSM_ERR_DEVICE;
-    k<<<grid, QT, pl.smem, stream>>>(a);
+    if (per_sm < 1) per_sm = 1;
+    const int64_t want = (int64_t)sms * per_sm;
+    k<<<(unsigned)(items < want ? items : want), threads, smem, stream>>>(a);
     return ssm__cu_launched();
 }
 
 template <typename TT>
-static ssm_status ssm__cu_ssd_dispatch_tc(const ssm__cu_ssd_args &a, const ssm__cu_ssd_plan &pl, unsigned grid,
-                                       cudaStream_t stream) {
-    if (a.N == 64) return pl.qt == 128 ? ssm__cu_ssd_run_tc<TT, 64, 128>(a, pl, grid, stream) : ssm__cu_ssd_run_tc<TT, 64, 256>(a, pl, grid, stream);
-    return pl.qt == 128 ? ssm__cu_ssd_run_tc<TT, 128, 128>(a, pl, grid, stream) : ssm__cu_ssd_run_tc<TT, 128, 256>(a, pl, grid, stream);
+static void (*ssm__cu_ssd_tc_pick(int64_t N))(ssm__cu_ssd_args) {
+    const bool precise = SSM_CUDA_SSD_PRECISE != 0;
+    if (N == 64) return precise ? ssm__cu_ssd_tc_kernel<TT, 64, true> : ssm__cu_ssd_tc_kernel<TT, 64, false>;
+    return precise ? ssm__cu_ssd_tc_kernel<TT, 128, true> : ssm__cu_ssd_tc_kernel<TT, 128, false>;
 }
 
 extern "C" {
@@ -2639,22 +2818,11 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
             return SSM_ERR_DEVICE;
         if (a.varlen) ssm__cu_ssd_table_kernel<<<1, 1024, 0, stream>>>(a);
         if (pl.tc) {
-            const unsigned grid = (unsigned)(items < sms ? items : sms);
-            if (p->dtype == SSM_BF16) st = ssm__cu_ssd_dispatch_tc<__nv_bfloat16>(a, pl, grid, stream);
-            else st = ssm__cu_ssd_dispatch_tc<__half>(a, pl, grid, stream);
+            void (*k)(ssm__cu_ssd_args) =
+                p->dtype == SSM_BF16 ? ssm__cu_ssd_tc_pick<__nv_bfloat16>(a.N) : ssm__cu_ssd_tc_pick<__half>(a.N);
+            st = ssm__cu_ssd_launch(k, a, SSM__SSDT_Q, pl.smem, items, sms, stream);
         } else {
-            int per_sm = 1;
-            SSM__DISPATCH_DTYPE(p->dtype, T, {
-                if (cudaFuncSetAttribute(ssm__cu_ssd_generic_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         (int)pl.smem) != cudaSuccess ||
-                    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssm__cu_ssd_generic_kernel<T>, 256, pl.smem) !=
-                        cudaSuccess)
-                    return SSM_ERR_DEVICE;
-                if (per_sm < 1) per_sm = 1;
-                const int64_t want = (int64_t)sms * per_sm;
-                ssm__cu_ssd_generic_kernel<T><<<(unsigned)(items < want ? items : want), 256, pl.smem, stream>>>(a);
-                st = ssm__cu_launched();
-            });
+            SSM__DISPATCH_DTYPE(p->dtype, T, st = ssm__cu_ssd_launch(ssm__cu_ssd_generic_kernel<T>, a, 256, pl.smem, items, sms, stream));
         }
         if (st != SSM_OK) return st;
         if (a.varlen) {

@@ -1115,11 +1115,15 @@ static void run_props(props_rng *r) {
         prop_ssd(r, d, 1, 90, 4, 8, 17, 2, 32, 1, 1, 0, 0);
         prop_ssd(r, d, 1, 70, 2, 3, 5, 2, 1, 0, 0, 0, 0);
         prop_ssd(r, d, 1, 600, 2, 8, 16, 1, 256, 0, 0, 0, 1);
-        /* ssd: tensor-core kernel (16-bit, P = 64, N = 64 / 128, Q <= 256) */
+        /* ssd: tensor-core kernel (16-bit, P = 64, N = 64 / 128; chunks of min(Q, 128) tokens,
+           handed out chunk-major over the batch rows) */
         prop_ssd(r, d, 2, g_quick ? 300 : 700, 3, 64, 128, 1, 256, 0, 0, 0, 0);
         prop_ssd(r, d, 1, g_quick ? 200 : 400, 4, 64, 64, 2, 128, 1, 1, 0, 0);
         prop_ssd(r, d, 1, g_quick ? 300 : 640, 2, 64, 128, 2, 100, 0, 1, 0, 1);
         prop_ssd(r, d, 1, 130, 4, 64, 128, 4, 64, 1, 0, 0, 0);
+        prop_ssd(r, d, 4, g_quick ? 300 : 1000, 2, 64, 128, 2, 256, 0, 0, 0, 1);   /* 4 rows of chains, tails */
+        prop_ssd(r, d, 3, g_quick ? 200 : 530, 2, 64, 64, 1, 512, 0, 1, 0, 0);     /* Q > 128, in place */
+        prop_ssd(r, d, 2, 45, 3, 64, 128, 3, 7, 0, 0, 0, 1);                       /* Q < 16, one tile per chunk */
         /* hsa_select: stick / softmax, K > C, no chunks, window, offset */
         prop_hsa_select(r, d, 2, 70, 5, 2, 8, 3, 16, 0, 0, 0);
         prop_hsa_select(r, d, 1, 40, 3, 1, 6, 5, 8, 0, 0, 1);
