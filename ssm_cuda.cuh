@@ -64,11 +64,10 @@
    - ssd chunks: the tensor-core kernel runs chunks of min(Q, 128) tokens, the general one
      min(Q, 512), which computes the same function (SPEC §3: results must not depend on Q).
    - Results are not bit-identical to the CPU (other summation orders, tensor-core products)
-     but meet SPEC §7. hsa_attention with 16-bit activations sums per-chunk contributions in an
-     order that can vary between runs (shared-memory atomics): results may differ in the last
-     bits from run to run.
+     but meet SPEC §7. hsa_attention adds each row's per-chunk contributions in one fixed order:
+     the same call gives the same bits every run.
    - Fast paths: tensor cores for ssd (P = 64, N = 64 or 128, unit-stride aligned rows) and
-     hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, C <= 1024 chunks, K <= 2048)
+     hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, C <= 1024 chunks, K <= 64)
      with 16-bit activations; 16-byte vector access for state_update (N <= 128,
      N % 4 == 0), conv1d and selective_scan (16-bit, 9 <= N <= 16, L % 8 == 0) when innermost
      strides are 1 and rows are 16-byte aligned. Other shapes, strides and f32 run on general
@@ -80,10 +79,15 @@
      SSM_CUDA_SSD_PRECISE     1 (default): the tensor-core ssd rounds its f32 intermediate
                               operands (decayed C B^T, the inter-chunk state) to two 16-bit
                               halves (hi + lo), so its bf16 output error stays at the rounding
-                              floor; 0: one 16-bit operand each (fewer mma; one extra rounding,
-                              the error then grows towards what peers measure, not measured
-                              here). The chunk-state product is always split: the f32 h_last
-                              must meet SPEC §7's f32 tolerance.
+                              floor; 0: one 16-bit operand each (fewer mma, about 5% faster;
+                              measured 1.34x the bf16 floor on gpu.ssd.m2, which fails SPEC
+                              §7's elementwise check: kept only for experiments). The
+                              chunk-state product is always split: the f32 h_last must meet
+                              SPEC §7's f32 tolerance.
+     SSM_CUDA_HSA_PRECISE     1 (default): the tensor-core hsa_attention feeds its softmax
+                              probabilities to P V as two 16-bit halves (hi + lo), so their
+                              rounding stays out of the bf16 output error; 0: one 16-bit operand
+                              (half the P V products, the error peers measure).
 
    Public names are ssm_cuda_ / SSM_CUDA_; names with ssm__ are private.
 */
@@ -98,6 +102,9 @@
 
 #ifndef SSM_CUDA_SSD_PRECISE
 #define SSM_CUDA_SSD_PRECISE 1
+#endif
+#ifndef SSM_CUDA_HSA_PRECISE
+#define SSM_CUDA_HSA_PRECISE 1
 #endif
 
 #ifndef SSM_CUDA_API
@@ -1358,16 +1365,8 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cuda
    (b, t, hq): per slot, one pass for the chunk's softmax max and sum, one for the weighted sum
    of values, all in f32 (the sum over keys of exp in double where sm_n enters).
 
-   The tensor-core one (16-bit activations, E = Ev = 64, S % 16 == 0 and S <= 64) works on a
-   block of TB tokens of one (b, KV head): all G query heads of a token are rows, so every
-   row's query, chunk and weight are known. The block's (token, slot) pairs are counting-sorted
-   by chunk; each warp walks a contiguous range of the sorted rows, packs up to 16 rows that
-   share a chunk into one m16 tile (for small G that groups different tokens that picked the
-   same chunk; for G >= 16 a tile is 16 heads of one token), loads that chunk's K and V into its
-   own shared-memory buffer only when the chunk changes (cp.async, XOR-swizzled rows), and runs
-   S = Q K^T, the per-row softmax in registers and P V with mma.sync (bf16 or f16 operands, f32
-   accumulation; the accumulator fragments of S become the A operand of P V). The w / l scaled
-   result is added to the rows' f32 accumulators in shared memory, written out at the end. */
+   The tensor-core one (16-bit activations, E = Ev = 64, S % 16 == 0 and S <= 64) is described
+   where it is defined, below the tensor-core helpers. */
 
 typedef struct ssm__cu_hatt_args {
     int64_t B, Lq, Lk, HQ, HK, E, Ev, K, S, C, G, TB;
@@ -1511,16 +1510,61 @@ static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p
                  : "r"(ssm__cu_smem_addr(p)));
 }
 
-/* ---------------------------------------------------------------- hsa_attention, tensor cores */
+/* ---------------------------------------------------------------- hsa_attention, tensor cores
 
-#define SSM__HTC_WARPS 8
-#define SSM__HTC_ROWS 256    /* accumulator rows per block: TB * G <= 256 */
-#define SSM__HTC_PAIRS 2048  /* (token, slot) pairs per block: TB * K <= 2048 */
-#define SSM__HTC_CMAX 1024   /* chunks of one sequence (histogram size) */
-#define SSM__HTC_ACS 68       /* accumulator row stride (floats): padded against bank conflicts */
-#define SSM__HTC_SMEM                                                                                       \
-    ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * 2 * 64 * 64 * 2 + (size_t)SSM__HTC_PAIRS * 8 + \
-     (size_t)SSM__HTC_CMAX * 4)
+   16-bit activations, E = Ev = 64, S % 16 == 0 and S <= 64. A block walks windows of TB tokens
+   of one (b, KV head); every (token, query head) of the window is an accumulator row in shared
+   memory (TB * G <= 256 rows), so all G heads of a token and, for small G, many tokens share
+   one chunk's K and V: that reuse is what keeps the L2 traffic down.
+
+   The window's (token, slot) pairs are counting-sorted by chunk; each chunk's pairs are one work
+   item (a slot repeating an earlier slot's chunk is its own item, after all the chunks). Warps
+   take items in order from a shared counter and prefetch the next item's K and V into their
+   second buffer (cp.async, XOR-swizzled rows) while the current one computes. An item's rows go
+   through m16 tiles: S = Q K^T, the per-row softmax in registers (each chunk has its own, so no
+   online rescaling), P V with P's accumulator fragments as the A operand, then w / l times the
+   result is added to the rows' accumulators.
+
+   Determinism: a row's contributions are added in one fixed order, ascending chunk (then the
+   repeated slots): each pair carries its rank in that order, and a warp adds a row only once
+   the row's counter shows the previous rank done, so the result never depends on timing. The
+   wait cannot deadlock: a pair's predecessor belongs to an earlier item, items are taken in
+   order, and the earliest unfinished item waits on nothing. (compute-sanitizer racecheck does not
+   model this acquire / release hand-off and reports the accumulator and counter accesses;
+   shared-memory float atomics instead, which it accepts, made the kernel 2 to 4.5x slower.) */
+
+#ifndef SSM__HTC_WARPS
+#define SSM__HTC_WARPS 8     /* warps per block; each has SSM__HTC_STAGES K + V buffers */
+#endif
+#ifndef SSM__HTC_STAGES
+#define SSM__HTC_STAGES 1    /* 2: the next item's K and V load during this one (measured: 4 warps x 2
+                                stages ran 1.9x slower than 8 x 1, the kernel is latency-bound) */
+#endif
+#define SSM__HTC_ROWS 256    /* accumulator rows per window: TB * G <= 256 */
+#define SSM__HTC_PAIRS 2048  /* (token, slot) pairs per window: TB * K <= 2048 */
+#define SSM__HTC_KMAX 64     /* slots per token (ranks are found by comparing slots pairwise) */
+#define SSM__HTC_CMAX 1024   /* chunks of one sequence (histogram buckets, plus one for repeats) */
+#define SSM__HTC_ACS 68      /* accumulator row stride (floats): padded against bank conflicts */
+#define SSM__HTC_KV (2 * 64 * 64)   /* 16-bit elements of one K + V stage */
+#define SSM__HTC_SMEM                                                                                          \
+    ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * SSM__HTC_STAGES * SSM__HTC_KV * 2 +                 \
+     (size_t)SSM__HTC_PAIRS * 4 + (size_t)(SSM__HTC_CMAX + 1) * 4 + (size_t)SSM__HTC_ROWS * 4 +                \
+     (size_t)SSM__HTC_PAIRS * 2 + (size_t)SSM__HTC_CMAX * 2)
+
+/* A pair's packed description: chunk, rank among its token's contributions, repeat flag. */
+#define SSM__HTC_CBITS 20
+static __device__ __forceinline__ int ssm__cu_htc_chunk(int pv) { return pv & ((1 << SSM__HTC_CBITS) - 1); }
+static __device__ __forceinline__ int ssm__cu_htc_rank(int pv) { return (pv >> SSM__HTC_CBITS) & 127; }
+static __device__ __forceinline__ int ssm__cu_htc_repeat(int pv) { return (pv >> (SSM__HTC_CBITS + 7)) & 1; }
+
+static __device__ __forceinline__ int ssm__cu_ld_acquire_cta(const int *p) {
+    int v;
+    asm volatile("ld.acquire.cta.shared.b32 %0, [%1];" : "=r"(v) : "r"(ssm__cu_smem_addr(p)) : "memory");
+    return v;
+}
+static __device__ __forceinline__ void ssm__cu_st_release_cta(int *p, int v) {
+    asm volatile("st.release.cta.shared.b32 [%0], %1;" ::"r"(ssm__cu_smem_addr(p)), "r"(v) : "memory");
+}
 
 /* Element offset of (row, col) in a 64-wide 16-bit tile whose 16-byte chunks are XOR-swizzled
    by row, so that 8 rows read at one column hit 8 different bank groups. */
@@ -1528,217 +1572,400 @@ static __device__ __forceinline__ int ssm__cu_swz(int row, int col) {
     return row * 64 + ((((col >> 3) ^ row) & 7) << 3) + (col & 7);
 }
 
+/* What one window's tiles need to find their rows. */
+typedef struct ssm__cu_htc_win {
+    int64_t b, h, t0;
+    const int *pair;                 /* packed pair descriptions */
+    const unsigned short *sorted;    /* pair indices, chunk order */
+    float *acc;
+    int *done;                       /* per row: contributions added so far */
+} ssm__cu_htc_win;
+
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_htc_stage(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w, int chunk,
+                                                          TT *kbuf, int lane) {
+    const TT *kg = (const TT *)a.k.p + w.b * a.k.s[0] + (int64_t)chunk * a.S * a.k.s[1] + w.h * a.k.s[2];
+    const TT *vg = (const TT *)a.v.p + w.b * a.v.s[0] + (int64_t)chunk * a.S * a.v.s[1] + w.h * a.v.s[2];
+    TT *vbuf = kbuf + 64 * 64;
+    for (int i = lane; i < (int)a.S * 8; i += 32) {
+        const int row = i / 8, part = i % 8;
+        ssm__cu_cp16(kbuf + ssm__cu_swz(row, part * 8), kg + row * a.k.s[1] + part * 8);
+        ssm__cu_cp16(vbuf + ssm__cu_swz(row, part * 8), vg + row * a.v.s[1] + part * 8);
+    }
+}
+
+/* Rows [r0, r0 + n) of the sorted row space (row = sorted position * G + head), n <= 16, all
+   reading the chunk staged in kbuf. */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w,
+                                                         const TT *kbuf, int r0, int n, int lane) {
+    const unsigned full = 0xffffffffu;
+    const int gq = lane / 4, cq = lane % 4, G = (int)a.G, K = (int)a.K, S = (int)a.S;
+    const TT *vbuf = kbuf + 64 * 64;
+    int64_t rt[2], rhq[2];
+    int rslot[2], racc[2], rrank[2];
+    float rw[2];
+    bool rok[2];
+    uint32_t qa[4][4];
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        const int rr = r0 + gq + 8 * hr, pos = rr / G, j = rr - pos * G;
+        rok[hr] = gq + 8 * hr < n;
+        const int p = rok[hr] ? w.sorted[pos] : 0, tl = p / K;
+        rt[hr] = w.t0 + tl;
+        rhq[hr] = w.h * G + j;
+        rslot[hr] = p - tl * K;
+        racc[hr] = tl * G + j;
+        rrank[hr] = rok[hr] ? ssm__cu_htc_rank(w.pair[p]) : 0;
+        rw[hr] = rok[hr] ? __ldg((const float *)a.w.p + w.b * a.w.s[0] + rt[hr] * a.w.s[1] + w.h * a.w.s[2] +
+                                 rslot[hr] * a.w.s[3])
+                         : 0.0f;
+    }
+#pragma unroll
+    for (int ks = 0; ks < 4; ++ks)
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+            for (int hr = 0; hr < 2; ++hr) {
+                const TT *qrow = (const TT *)a.q.p + w.b * a.q.s[0] + rt[hr] * a.q.s[1] + rhq[hr] * a.q.s[2];
+                qa[ks][hr + 2 * hh] = rok[hr] ? __ldg((const unsigned *)(qrow + ks * 16 + hh * 8 + 2 * cq)) : 0u;
+            }
+    /* S = Q K^T in n-tiles of 8 keys, in log2 units (scale * log2 e folded in) */
+    float sc[8][4];
+    const int nkt = S / 8;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt) {
+        sc[nt][0] = sc[nt][1] = sc[nt][2] = sc[nt][3] = 0.0f;
+        if (nt < nkt) {
+#pragma unroll
+            for (int kp = 0; kp < 2; ++kp) {
+                uint32_t bb[4];
+                const int mrow = nt * 8 + (lane & 7), mcol = kp * 32 + (lane >> 3) * 8;
+                ssm__cu_ldsm4(bb, kbuf + ssm__cu_swz(mrow, mcol));
+                ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp], bb[0], bb[1]);
+                ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp + 1], bb[2], bb[3]);
+            }
+        }
+    }
+    const float sl2 = a.scale * 1.4426950408889634f, ln2 = 0.6931471805599453f;
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+        if (nt < nkt)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                sc[nt][e] *= sl2;
+                mx[e >> 1] = fmaxf(mx[e >> 1], sc[nt][e]);
+            }
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 1));
+        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 2));
+    }
+    float sum[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+        if (nt < nkt)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                sc[nt][e] = ssm__cu_ex2(sc[nt][e] - mx[e >> 1]);
+                sum[e >> 1] += sc[nt][e];
+            }
+    float f[2];
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        sum[hr] += __shfl_xor_sync(full, sum[hr], 1);
+        sum[hr] += __shfl_xor_sync(full, sum[hr], 2);
+        f[hr] = 0.0f;
+        if (rok[hr]) {
+            const float wi = rw[hr];
+            float lse;
+            if (a.sm_n == 0.0f) {   /* sum >= 1 (the max key contributes 1) */
+                f[hr] = __fdividef(wi, sum[hr]);
+                lse = (mx[hr] + __log2f(sum[hr])) * ln2;
+            } else {   /* sm_n exp(-m) can exceed the f32 range: in double */
+                const double m = (double)mx[hr] * 0.6931471805599453;
+                const double ld = (double)sum[hr] + (double)a.sm_n * exp(-m);
+                f[hr] = (float)((double)wi / ld);
+                lse = (float)(m + log(ld));
+            }
+            if (a.lse.p && cq == 0)
+                ((float *)(uintptr_t)a.lse.p)[w.b * a.lse.s[0] + rt[hr] * a.lse.s[1] + rhq[hr] * a.lse.s[2] +
+                                              rslot[hr] * a.lse.s[3]] = lse;
+        }
+    }
+    /* O = P V: P's accumulator fragments are the A operand (k = keys). With SSM_CUDA_HSA_PRECISE
+       P goes in as two 16-bit halves (hi + lo), so its rounding stays out of the output error. */
+    float ov[8][4];
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
+#pragma unroll
+    for (int ks = 0; ks < 4; ++ks) {
+        if (ks * 16 >= S) break;
+        uint32_t pa[4], pl[4];
+#if SSM_CUDA_HSA_PRECISE
+        ssm__cu_split2<TT>(sc[2 * ks][0], sc[2 * ks][1], &pa[0], &pl[0]);
+        ssm__cu_split2<TT>(sc[2 * ks][2], sc[2 * ks][3], &pa[1], &pl[1]);
+        ssm__cu_split2<TT>(sc[2 * ks + 1][0], sc[2 * ks + 1][1], &pa[2], &pl[2]);
+        ssm__cu_split2<TT>(sc[2 * ks + 1][2], sc[2 * ks + 1][3], &pa[3], &pl[3]);
+#else
+        pa[0] = ssm__cu_mm<TT>::pack(sc[2 * ks][0], sc[2 * ks][1]);
+        pa[1] = ssm__cu_mm<TT>::pack(sc[2 * ks][2], sc[2 * ks][3]);
+        pa[2] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][0], sc[2 * ks + 1][1]);
+        pa[3] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][2], sc[2 * ks + 1][3]);
+        (void)pl;
+#endif
+#pragma unroll
+        for (int np = 0; np < 4; ++np) {
+            uint32_t bb[4];
+            const int m = lane >> 3;
+            const int vrow = ks * 16 + (m & 1) * 8 + (lane & 7), vcol = np * 16 + (m >> 1) * 8;
+            ssm__cu_ldsm4t(bb, vbuf + ssm__cu_swz(vrow, vcol));
+            ssm__cu_mm<TT>::mma(ov[2 * np], pa, bb[0], bb[1]);
+            ssm__cu_mm<TT>::mma(ov[2 * np + 1], pa, bb[2], bb[3]);
+#if SSM_CUDA_HSA_PRECISE
+            ssm__cu_mm<TT>::mma(ov[2 * np], pl, bb[0], bb[1]);
+            ssm__cu_mm<TT>::mma(ov[2 * np + 1], pl, bb[2], bb[3]);
+#endif
+        }
+    }
+    /* add in rank order: wait until each row's earlier contributions are in */
+    bool ready;
+    do {
+        ready = true;
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr)
+            if (rok[hr] && ssm__cu_ld_acquire_cta(w.done + racc[hr]) != rrank[hr]) ready = false;
+        if (__all_sync(full, ready)) break;
+        __nanosleep(64);   /* leave the issue slots to the warp being waited for */
+    } while (true);
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        if (!rok[hr]) continue;
+        float *arow = w.acc + racc[hr] * SSM__HTC_ACS + 2 * cq;
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt) {
+            float2 *pp = (float2 *)(arow + nt * 8), x = *pp;
+            x.x += f[hr] * ov[nt][2 * hr];
+            x.y += f[hr] * ov[nt][2 * hr + 1];
+            *pp = x;
+        }
+    }
+    __threadfence_block();
+    __syncwarp();
+    if (cq == 0)
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr)
+            if (rok[hr]) ssm__cu_st_release_cta(w.done + racc[hr], rrank[hr] + 1);
+}
+
 template <typename TT>
 __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel(ssm__cu_hatt_args a) {
     extern __shared__ __align__(16) unsigned char ssm__cu_htc_smem[];
     float *s_acc = (float *)ssm__cu_htc_smem;
     TT *s_kv = (TT *)(s_acc + SSM__HTC_ROWS * SSM__HTC_ACS);
-    int *s_pc = (int *)(s_kv + SSM__HTC_WARPS * 2 * 64 * 64);   /* chunk of pair p, or -1 */
-    int *s_sorted = s_pc + SSM__HTC_PAIRS;                       /* pairs in chunk order */
-    int *s_hist = s_sorted + SSM__HTC_PAIRS;
-    __shared__ int s_nvalid;
+    int *s_pair = (int *)(s_kv + SSM__HTC_WARPS * SSM__HTC_STAGES * SSM__HTC_KV);
+    int *s_hist = s_pair + SSM__HTC_PAIRS;
+    int *s_done = s_hist + SSM__HTC_CMAX + 1;
+    unsigned short *s_sorted = (unsigned short *)(s_done + SSM__HTC_ROWS);
+    unsigned short *s_list = s_sorted + SSM__HTC_PAIRS;   /* non-empty chunk buckets, ascending */
+    __shared__ int s_lo, s_hi, s_nlist, s_nvalid, s_cursor;
     const unsigned full = 0xffffffffu;
-    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
-    TT *kbuf = s_kv + warp * 2 * 64 * 64, *vbuf = kbuf + 64 * 64;
-    const int G = (int)a.G, K = (int)a.K, S = (int)a.S;   /* small: checked by the launcher */
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+    const int G = (int)a.G, K = (int)a.K;   /* small: checked by the launcher */
     const int64_t nblk = (a.Lq + a.TB - 1) / a.TB, total = a.B * a.HK * nblk;
+    TT *kvw = s_kv + warp * SSM__HTC_STAGES * SSM__HTC_KV;
+    ssm__cu_htc_win win;
+    win.pair = s_pair;
+    win.sorted = s_sorted;
+    win.acc = s_acc;
+    win.done = s_done;
 
     for (int64_t blk = blockIdx.x; blk < total; blk += gridDim.x) {
-        const int64_t tb = blk % nblk, h = (blk / nblk) % a.HK, b = blk / (nblk * a.HK);
-        const int64_t t0 = tb * a.TB, ntok = a.Lq - t0 < a.TB ? a.Lq - t0 : a.TB;
-        const int npairs = (int)(ntok * K), nrows = (int)(ntok * G);
-        __syncthreads();   /* the previous block's results are written out */
-        for (int i = tid; i < nrows * SSM__HTC_ACS; i += blockDim.x) s_acc[i] = 0.0f;
-        for (int i = tid; i < (int)a.C; i += blockDim.x) s_hist[i] = 0;
-        if (tid == 0) s_nvalid = 0;
+        const int64_t tb = blk % nblk;
+        win.h = (blk / nblk) % a.HK;
+        win.b = blk / (nblk * a.HK);
+        win.t0 = tb * a.TB;
+        const int64_t b = win.b, h = win.h, t0 = win.t0;
+        const int ntok = (int)(a.Lq - t0 < a.TB ? a.Lq - t0 : a.TB), npairs = ntok * K, nrows = ntok * G;
+        __syncthreads();   /* the previous window is written out */
+        for (int i = tid; i < nrows * 16; i += blockDim.x)
+            *(float4 *)(s_acc + (i / 16) * SSM__HTC_ACS + (i % 16) * 4) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        for (int i = tid; i < nrows; i += blockDim.x) s_done[i] = 0;
+        if (tid == 0) {
+            s_lo = 0x7fffffff;
+            s_hi = -1;
+            s_cursor = 0;
+        }
         __syncthreads();
+        /* the window's indices; empty slots (any index outside [0, C)) get lse = -inf */
+        int lo = 0x7fffffff, hi = -1;
         for (int p = tid; p < npairs; p += blockDim.x) {
-            const int tl = p / K, i = p % K;
+            const int tl = p / K, i = p - tl * K;
             const int64_t t = t0 + tl;
             const int64_t c = __ldg((const int *)a.idx.p + b * a.idx.s[0] + t * a.idx.s[1] + h * a.idx.s[2] + i * a.idx.s[3]);
             const bool ok = c >= 0 && c < a.C;
-            s_pc[p] = ok ? (int)c : -1;
+            s_pair[p] = ok ? (int)c : -1;
             if (ok) {
-                atomicAdd(&s_hist[c], 1);
-                atomicAdd(&s_nvalid, 1);
+                lo = min(lo, (int)c);
+                hi = max(hi, (int)c);
             } else if (a.lse.p) {
                 for (int j = 0; j < G; ++j)
                     ((float *)(uintptr_t)a.lse.p)[b * a.lse.s[0] + t * a.lse.s[1] + (h * G + j) * a.lse.s[2] + i * a.lse.s[3]] =
                         -INFINITY;
             }
         }
+        for (int o = 16; o > 0; o >>= 1) {
+            lo = min(lo, __shfl_xor_sync(full, lo, o));
+            hi = max(hi, __shfl_xor_sync(full, hi, o));
+        }
+        if (lane == 0) {
+            atomicMin(&s_lo, lo);
+            atomicMax(&s_hi, hi);
+        }
         __syncthreads();
-        if (warp == 0) {   /* exclusive scan of the histogram: start offsets */
-            const int per = ((int)a.C + 31) / 32, lo = lane * per, hi = lo + per < (int)a.C ? lo + per : (int)a.C;
-            int sum = 0;
-            for (int i = lo; i < hi; ++i) sum += s_hist[i];
-            int incl = sum;
-            for (int o = 1; o < 32; o <<= 1) {
-                const int v = __shfl_up_sync(full, incl, o);
-                if (lane >= o) incl += v;
+        const int clo = s_lo, range = s_hi >= 0 ? s_hi - s_lo + 1 : 0;   /* buckets: chunks, then repeats */
+        for (int i = tid; i <= range; i += blockDim.x) s_hist[i] = 0;
+        __syncthreads();
+        /* per token: repeats (a chunk an earlier slot already has), then each pair's rank in the
+           order its row adds them (ascending chunk, then the repeats by slot) */
+        for (int tl = tid; tl < ntok; tl += blockDim.x) {
+            int *tp = s_pair + tl * K;
+            unsigned long long rep = 0;
+            int nprim = 0;
+            for (int i = 0; i < K; ++i) {
+                if (tp[i] < 0) continue;
+                bool r = false;
+                for (int j = 0; j < i && !r; ++j) r = tp[j] == tp[i];
+                if (r) rep |= 1ull << i;
+                else ++nprim;
             }
-            int run = incl - sum;
-            for (int i = lo; i < hi; ++i) {
+            for (int i = 0; i < K; ++i) {
+                if (tp[i] < 0) continue;
+                const int c = ssm__cu_htc_chunk(tp[i]);
+                const bool r = (rep >> i) & 1;
+                int rank = 0;
+                if (r) {
+                    rank = nprim + __popcll(rep & ((1ull << i) - 1));
+                } else {
+                    for (int j = 0; j < K; ++j)
+                        rank += tp[j] >= 0 && !((rep >> j) & 1) && ssm__cu_htc_chunk(tp[j]) < c;
+                }
+                tp[i] = c | rank << SSM__HTC_CBITS | (int)r << (SSM__HTC_CBITS + 7);
+                atomicAdd(&s_hist[r ? range : c - clo], 1);
+            }
+        }
+        __syncthreads();
+        if (warp == 0) {   /* exclusive scan of the histogram; the list of non-empty chunks */
+            const int nb = range + 1, per = (nb + 31) / 32, blo = lane * per, bhi = min(blo + per, nb);
+            int cnt = 0, ne = 0;
+            for (int i = blo; i < bhi; ++i) {
+                cnt += s_hist[i];
+                ne += s_hist[i] > 0 && i < range;
+            }
+            int icnt = cnt, ine = ne;
+            for (int o = 1; o < 32; o <<= 1) {
+                const int v1 = __shfl_up_sync(full, icnt, o), v2 = __shfl_up_sync(full, ine, o);
+                if (lane >= o) {
+                    icnt += v1;
+                    ine += v2;
+                }
+            }
+            int run = icnt - cnt, lrun = ine - ne;
+            for (int i = blo; i < bhi; ++i) {
                 const int n = s_hist[i];
                 s_hist[i] = run;
                 run += n;
+                if (n > 0 && i < range) s_list[lrun++] = (unsigned short)i;
+            }
+            if (lane == 31) {
+                s_nlist = ine;
+                s_nvalid = icnt;
             }
         }
         __syncthreads();
-        for (int p = tid; p < npairs; p += blockDim.x)
-            if (s_pc[p] >= 0) s_sorted[atomicAdd(&s_hist[s_pc[p]], 1)] = p;
+        for (int p = tid; p < npairs; p += blockDim.x) {
+            const int pv = s_pair[p];
+            if (pv >= 0)
+                s_sorted[atomicAdd(&s_hist[ssm__cu_htc_repeat(pv) ? range : ssm__cu_htc_chunk(pv) - clo], 1)] =
+                    (unsigned short)p;
+        }
         __syncthreads();
+        /* after the scatter s_hist[i] is the end of bucket i */
+        const int nlist = s_nlist, nvalid = s_nvalid, rstart = range > 0 ? s_hist[range - 1] : 0;
+        if (nvalid - rstart > 1) {   /* repeats (only from hand-made indices): in pair order */
+            if (tid == 0)
+                for (int i = rstart + 1; i < nvalid; ++i) {
+                    const unsigned short x = s_sorted[i];
+                    int j = i;
+                    for (; j > rstart && s_sorted[j - 1] > x; --j) s_sorted[j] = s_sorted[j - 1];
+                    s_sorted[j] = x;
+                }
+            __syncthreads();
+        }
 
-        /* each warp: a contiguous range of the sorted rows (row = pair position * G + head) */
-        const int vrows = s_nvalid * (int)G;
-        const int r_lo = (int)((int64_t)vrows * warp / SSM__HTC_WARPS), r_hi = (int)((int64_t)vrows * (warp + 1) / SSM__HTC_WARPS);
-        int loaded = -1;
-        for (int r0 = r_lo; r0 < r_hi;) {
-            const int pp0 = r0 / G, chunk = s_pc[s_sorted[pp0]];
-            /* rows in this tile: the rest of this pair, then whole pairs with the same chunk, at most 16 */
-            int n = min(16, min((pp0 + 1) * G, r_hi) - r0);
-            while (n < 16 && r0 + n < r_hi) {
-                const int pq = (r0 + n) / G;
-                if (s_pc[s_sorted[pq]] != chunk) break;
-                n = min(16, min((pq + 1) * G, r_hi) - r0);
+        /* items: the non-empty chunks in order, then each repeat on its own */
+        const int nitems = nlist + nvalid - rstart;
+        auto item_rows = [&](int u, int *chunk, int *rlo, int *rhi) {
+            if (u < nlist) {
+                const int bk = s_list[u];
+                *chunk = clo + bk;
+                *rlo = (bk > 0 ? s_hist[bk - 1] : 0) * G;
+                *rhi = s_hist[bk] * G;
+            } else {
+                const int pos = rstart + u - nlist;
+                *chunk = ssm__cu_htc_chunk(s_pair[s_sorted[pos]]);
+                *rlo = pos * G;
+                *rhi = *rlo + G;
             }
-            /* this lane's two rows: gq and gq + 8 of the tile; their queries load while K, V stage */
-            int64_t rt[2], rhq[2], rslot[2], racc[2];
-            bool rok[2];
-            uint32_t qa[4][4];
-#pragma unroll
-            for (int hr = 0; hr < 2; ++hr) {
-                const int rr = r0 + gq + 8 * hr;
-                rok[hr] = gq + 8 * hr < n;
-                const int pr = rr / G, j = rr - pr * G;
-                const int p = rok[hr] ? s_sorted[pr] : 0;
-                const int tl = p / K;
-                rt[hr] = t0 + tl;
-                rhq[hr] = h * G + j;
-                rslot[hr] = p - tl * K;
-                racc[hr] = tl * G + j;
-            }
-#pragma unroll
-            for (int ks = 0; ks < 4; ++ks)
-#pragma unroll
-                for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-                    for (int hr = 0; hr < 2; ++hr) {
-                        const TT *qrow = (const TT *)a.q.p + b * a.q.s[0] + rt[hr] * a.q.s[1] + rhq[hr] * a.q.s[2];
-                        qa[ks][hr + 2 * hh] = rok[hr] ? __ldg((const unsigned *)(qrow + ks * 16 + hh * 8 + 2 * cq)) : 0u;
-                    }
-            if (chunk != loaded) {   /* stage K and V of the chunk (S rows of 64) */
-                __syncwarp();
-                const TT *kg = (const TT *)a.k.p + b * a.k.s[0] + (int64_t)chunk * S * a.k.s[1] + h * a.k.s[2];
-                const TT *vg = (const TT *)a.v.p + b * a.v.s[0] + (int64_t)chunk * S * a.v.s[1] + h * a.v.s[2];
-                for (int i = lane; i < (int)S * 8; i += 32) {
-                    const int row = i / 8, part = i % 8;
-                    ssm__cu_cp16(kbuf + ssm__cu_swz(row, part * 8), kg + row * a.k.s[1] + part * 8);
-                    ssm__cu_cp16(vbuf + ssm__cu_swz(row, part * 8), vg + row * a.v.s[1] + part * 8);
+        };
+        auto grab = [&]() {
+            int u = 0;
+            if (lane == 0) u = atomicAdd(&s_cursor, 1);
+            return __shfl_sync(full, u, 0);
+        };
+        if (SSM__HTC_STAGES == 1) {
+            int loaded = -1;
+            for (;;) {
+                int cu, rlo, rhi;
+                const int u = grab();
+                if (u >= nitems) break;
+                item_rows(u, &cu, &rlo, &rhi);
+                if (cu != loaded) {
+                    __syncwarp();   /* the buffer's last reader is done */
+                    ssm__cu_htc_stage<TT>(a, win, cu, kvw, lane);
+                    ssm__cu_cp_commit();
+                    ssm__cu_cp_wait_all();
+                    __syncwarp();
+                    loaded = cu;
                 }
-                ssm__cu_cp_commit();
-                ssm__cu_cp_wait_all();
-                __syncwarp();
-                loaded = chunk;
+                for (int r0 = rlo; r0 < rhi; r0 += 16) ssm__cu_htc_tile<TT>(a, win, kvw, r0, min(16, rhi - r0), lane);
             }
-            /* S = Q K^T: n-tiles of 8 keys */
-            float sc[8][4];
-            const int nkt = (int)S / 8;
-#pragma unroll
-            for (int nt = 0; nt < 8; ++nt) {
-                sc[nt][0] = sc[nt][1] = sc[nt][2] = sc[nt][3] = 0.0f;
-                if (nt < nkt) {
-#pragma unroll
-                    for (int kp = 0; kp < 2; ++kp) {
-                        uint32_t bb[4];
-                        const int mrow = nt * 8 + (lane & 7), mcol = kp * 32 + (lane >> 3) * 8;
-                        ssm__cu_ldsm4(bb, kbuf + ssm__cu_swz(mrow, mcol));
-                        ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp], bb[0], bb[1]);
-                        ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp + 1], bb[2], bb[3]);
-                    }
-                }
-            }
-            /* per-row softmax over the S keys (row gq: elements 0,1; row gq+8: 2,3) */
-            float mx[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-            for (int nt = 0; nt < 8; ++nt)
-                if (nt < nkt)
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        sc[nt][e] *= a.scale;
-                        mx[e >> 1] = fmaxf(mx[e >> 1], sc[nt][e]);
-                    }
-#pragma unroll
-            for (int hr = 0; hr < 2; ++hr) {
-                mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 1));
-                mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 2));
-            }
-            float sum[2] = {0.0f, 0.0f};
-#pragma unroll
-            for (int nt = 0; nt < 8; ++nt)
-                if (nt < nkt)
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) {
-                        sc[nt][e] = ssm__cu_exp(sc[nt][e] - mx[e >> 1]);
-                        sum[e >> 1] += sc[nt][e];
-                    }
-            float f[2];
-#pragma unroll
-            for (int hr = 0; hr < 2; ++hr) {
-                sum[hr] += __shfl_xor_sync(full, sum[hr], 1);
-                sum[hr] += __shfl_xor_sync(full, sum[hr], 2);
-                f[hr] = 0.0f;
-                if (rok[hr]) {
-                    const float wi = __ldg((const float *)a.w.p + b * a.w.s[0] + rt[hr] * a.w.s[1] + h * a.w.s[2] +
-                                           rslot[hr] * a.w.s[3]);
-                    float lse;
-                    if (a.sm_n == 0.0f) {   /* sum >= 1 (the max key contributes 1) */
-                        f[hr] = __fdividef(wi, sum[hr]);
-                        lse = mx[hr] + logf(sum[hr]);
-                    } else {   /* sm_n exp(-m) can exceed the f32 range: in double */
-                        const double ld = (double)sum[hr] + (double)a.sm_n * exp(-(double)mx[hr]);
-                        f[hr] = (float)((double)wi / ld);
-                        lse = (float)((double)mx[hr] + log(ld));
-                    }
-                    if (a.lse.p && cq == 0)
-                        ((float *)(uintptr_t)a.lse.p)[b * a.lse.s[0] + rt[hr] * a.lse.s[1] + rhq[hr] * a.lse.s[2] +
-                                                      rslot[hr] * a.lse.s[3]] = lse;
-                }
-            }
-            /* O = P V: P's accumulator fragments are the A operand (k = keys) */
-            float ov[8][4];
-#pragma unroll
-            for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
-#pragma unroll
-            for (int ks = 0; ks < 4; ++ks) {
-                if (ks * 16 >= S) break;
-                uint32_t pa[4];
-                pa[0] = ssm__cu_mm<TT>::pack(sc[2 * ks][0], sc[2 * ks][1]);
-                pa[1] = ssm__cu_mm<TT>::pack(sc[2 * ks][2], sc[2 * ks][3]);
-                pa[2] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][0], sc[2 * ks + 1][1]);
-                pa[3] = ssm__cu_mm<TT>::pack(sc[2 * ks + 1][2], sc[2 * ks + 1][3]);
-#pragma unroll
-                for (int np = 0; np < 4; ++np) {
-                    uint32_t bb[4];
-                    const int m = lane >> 3;
-                    const int vrow = ks * 16 + (m & 1) * 8 + (lane & 7), vcol = np * 16 + (m >> 1) * 8;
-                    ssm__cu_ldsm4t(bb, vbuf + ssm__cu_swz(vrow, vcol));
-                    ssm__cu_mm<TT>::mma(ov[2 * np], pa, bb[0], bb[1]);
-                    ssm__cu_mm<TT>::mma(ov[2 * np + 1], pa, bb[2], bb[3]);
-                }
-            }
-#pragma unroll
-            for (int hr = 0; hr < 2; ++hr) {
-                if (!rok[hr]) continue;
-                float *arow = s_acc + racc[hr] * SSM__HTC_ACS;
-#pragma unroll
-                for (int nt = 0; nt < 8; ++nt) {
-                    atomicAdd(arow + nt * 8 + 2 * cq, f[hr] * ov[nt][2 * hr]);
-                    atomicAdd(arow + nt * 8 + 2 * cq + 1, f[hr] * ov[nt][2 * hr + 1]);
-                }
-            }
-            r0 += n;
         }
+        int u = SSM__HTC_STAGES == 1 ? nitems : grab(), buf = 0, cu = -1, rlo = 0, rhi = 0;
+        if (u < nitems) {
+            item_rows(u, &cu, &rlo, &rhi);
+            ssm__cu_htc_stage<TT>(a, win, cu, kvw, lane);
+        }
+        ssm__cu_cp_commit();
+        while (u < nitems) {
+            const int un = grab();
+            int cn = -1, nlo = 0, nhi = 0;
+            if (un < nitems) item_rows(un, &cn, &nlo, &nhi);
+            __syncwarp();   /* the other buffer's last reader is done */
+            if (cn >= 0 && cn != cu) ssm__cu_htc_stage<TT>(a, win, cn, kvw + (buf ^ 1) * SSM__HTC_KV, lane);
+            ssm__cu_cp_commit();
+            asm volatile("cp.async.wait_group 1;" ::: "memory");
+            __syncwarp();
+            for (int r0 = rlo; r0 < rhi; r0 += 16)
+                ssm__cu_htc_tile<TT>(a, win, kvw + buf * SSM__HTC_KV, r0, min(16, rhi - r0), lane);
+            if (cn != cu) buf ^= 1;
+            u = un;
+            cu = cn;
+            rlo = nlo;
+            rhi = nhi;
+        }
+        ssm__cu_cp_wait_all();
         __syncthreads();
         for (int i = tid; i < nrows * 64; i += blockDim.x) {
             const int r = i / 64, e = i % 64, tl = r / G, j = r % G;
@@ -1780,7 +2007,7 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
     if (a.B * a.Lq * a.HQ == 0) return SSM_OK;
     if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
     tc = p->dtype != SSM_F32 && a.E == 64 && a.Ev == 64 && a.S % 16 == 0 && a.S <= 64 && a.G <= SSM__HTC_ROWS &&
-         a.C <= SSM__HTC_CMAX && a.K <= SSM__HTC_PAIRS && a.q.s[3] == 1 && a.k.s[3] == 1 && a.v.s[3] == 1 &&
+         a.C <= SSM__HTC_CMAX && a.K <= SSM__HTC_KMAX && a.q.s[3] == 1 && a.k.s[3] == 1 && a.v.s[3] == 1 &&
          ssm__cu_aligned(a.q.p, 4) && ssm__cu_rows_multiple(&a.q, 4, 2) && ssm__cu_aligned(a.k.p, 16) &&
          ssm__cu_rows_multiple(&a.k, 4, 8) && ssm__cu_aligned(a.v.p, 16) && ssm__cu_rows_multiple(&a.v, 4, 8);
     if (tc) {
@@ -1788,7 +2015,7 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
         if (tb * a.K > SSM__HTC_PAIRS) tb = SSM__HTC_PAIRS / a.K;
         a.TB = tb;
         const int64_t blocks = a.B * a.HK * ssm__cu_cdiv(a.Lq, tb);
-        const unsigned grid = (unsigned)(blocks < (int64_t)sms * 64 ? blocks : (int64_t)sms * 64);
+        const unsigned grid = (unsigned)(blocks < (int64_t)sms ? blocks : (int64_t)sms);   /* one block per SM */
         if (p->dtype == SSM_BF16) {
             if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)SSM__HTC_SMEM) != cudaSuccess)

@@ -59,11 +59,11 @@ leg() {   # leg NAME TIMEOUT COMMAND...: runs, logs to $OUT/test.log, keeps the 
     echo "   $name: exit $rc in $(( $(date +%s) - start )) s: $summary" | tee -a "$OUT/test.log" "$OUT/summary.txt"
 }
 
-sanitize() {   # sanitize TOOL TIMEOUT ARGS...: compute-sanitizer on the test program
+sanitize() {   # sanitize TOOL TIMEOUT ARGS...: compute-sanitizer on the test program ($SAN_OPTS: its options)
     tool=$1; limit=$2; shift 2
-    echo "== compute-sanitizer --tool $tool $*" | tee -a "$OUT/sanitize.log"
+    echo "== compute-sanitizer --tool $tool ${SAN_OPTS:-} $*" | tee -a "$OUT/sanitize.log"
     start=$(date +%s)
-    timeout "$limit" compute-sanitizer --tool "$tool" --error-exitcode 3 --print-limit 20 $B/test_cuda "$@" \
+    timeout "$limit" compute-sanitizer --tool "$tool" --error-exitcode 3 --print-limit 20 ${SAN_OPTS:-} $B/test_cuda "$@" \
         >> "$OUT/sanitize.log" 2>&1
     rc=$?
     errs=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize.log" | tail -n 1)
@@ -82,7 +82,11 @@ test | all)
     leg props 300 $B/test_cuda --props
     leg big 150 $B/test_cuda --big
     sanitize memcheck 240 --quick --props tests/golden
-    sanitize racecheck 240 tests/golden
+    # racecheck models barriers, not the acquire/release counters with which the tensor-core
+    # hsa_attention hands a row's accumulator from warp to warp in a fixed order (ssm_cuda.cuh):
+    # that kernel is checked on its own and its report is listed apart, not hidden.
+    SAN_OPTS="--kernel-name-exclude kns=hatt_tc" sanitize racecheck 240 tests/golden
+    SAN_OPTS="--kernel-name kns=hatt_tc" sanitize racecheck 240 --quick --props
     ;;
 esac
 case "$MODE" in

@@ -817,12 +817,43 @@ static void random_idx(props_rng *r, dten *idx, dten *idx_ref, int64_t B, int64_
     free(pick);
 }
 
+/* Hand-made indices may name one chunk in several slots of a token: copy a valid slot's chunk
+   over a later valid slot in about a quarter of the (b, t, h) rows. */
+static void repeat_idx(props_rng *r, dten *idx, dten *idx_ref, int64_t rows, int64_t K) {
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t nv = 0;
+        while (nv < K && tensor_get(idx_ref->t, row * K + nv) >= 0) nv++;
+        if (nv < 2 || rng_int(r, 0, 3) != 0) continue;
+        const int64_t j = rng_int(r, 1, nv - 1), i = rng_int(r, 0, j - 1);
+        const double c = tensor_get(idx_ref->t, row * K + i);
+        tensor_set(idx->t, row * K + j, c);
+        tensor_set(idx_ref->t, row * K + j, c);
+    }
+}
+
+/* Runs the op again and compares every output bit: results must not depend on timing. */
+static void check_deterministic(const char *name, dten *o, dten *lse, void *params) {
+    const size_t no = (size_t)o->t->span * o->t->elem, nl = lse ? (size_t)lse->t->span * lse->t->elem : 0;
+    unsigned char *first = (unsigned char *)malloc(no + nl);
+    memcpy(first, o->t->buf, no);
+    if (lse) memcpy(first + no, lse->t->buf, nl);
+    ssm_status st = cuda_run(SSM_OP_HSA_ATTENTION, params);
+    dt_down(o); dt_down(lse);
+    if (st != SSM_OK || memcmp(first, o->t->buf, no) != 0 || (lse && memcmp(first + no, lse->t->buf, nl) != 0))
+        props_report(PROPS_FAIL, "%s: a second run gave other bits (%s)", name, ssm_status_string(st));
+    else
+        props_report(PROPS_PASS, "%s: a second run gave the same bits", name);
+    free(first);
+}
+
 static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, int64_t Lk, int64_t HQ, int64_t HK,
-                               int64_t E, int64_t Ev, int64_t K, int64_t S, float sm_n, int with_lse, int strided) {
+                               int64_t E, int64_t Ev, int64_t K, int64_t S, float sm_n, int with_lse, int strided,
+                               int repeats) {
     char name[200];
-    snprintf(name, sizeof name, "hsa_attention %s B=%lld Lq=%lld Lk=%lld HQ=%lld HK=%lld E=%lld Ev=%lld K=%lld S=%lld%s%s",
+    snprintf(name, sizeof name, "hsa_attention %s B=%lld Lq=%lld Lk=%lld HQ=%lld HK=%lld E=%lld Ev=%lld K=%lld S=%lld%s%s%s",
              dname(dt), (long long)B, (long long)Lq, (long long)Lk, (long long)HQ, (long long)HK, (long long)E,
-             (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "");
+             (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "",
+             repeats ? " repeats" : "");
     const int64_t C = Lk / S;
     tlayout lq = random_layout(r, 4, strided), lo = random_layout(r, 4, strided);
     dten *q = dt_new(act_kind(dt), 4, B, Lq, HQ, E, &lq), *k = dt_new(act_kind(dt), 4, B, Lk, HK, E, NULL);
@@ -833,6 +864,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
     dt_normal(q, r, 0, 1); dt_normal(k, r, 0, 1); dt_normal(v, r, 0, 1);
     for (int64_t i = 0; i < w->t->numel; i++) tensor_set(w->t, i, rng_uniform(r));
     random_idx(r, idx, idx_ref, B, Lq, HK, K, C, S, Lk - Lq, 1);
+    if (repeats) repeat_idx(r, idx, idx_ref, B * Lq * HK, K);
     ssm_hsa_attention_params hp;
     memset(&hp, 0, sizeof hp);
     hp.dtype = dt; hp.B = B; hp.Lq = Lq; hp.Lk = Lk; hp.HQ = HQ; hp.HK = HK; hp.E = E; hp.Ev = Ev; hp.K = K; hp.S = S;
@@ -863,6 +895,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
                 dt_down(lse);
                 check_output(name, "lse", lse, rl, dt, NULL);
             }
+            check_deterministic(name, o, lse, &dp);
         }
         free(snap);
     }
@@ -1132,14 +1165,23 @@ static void run_props(props_rng *r) {
         prop_hsa_select(r, d, 1, 9, 40, 1, 16, 4, 8, 300, 0, 1);
         prop_hsa_select(r, d, 1, 3, 1500, 1, 8, 6, 4, 6000, 0, 0);   /* more chunks than the score cache */
         /* hsa_attention: general kernel shapes, then the tensor-core kernel for every GQA ratio */
-        prop_hsa_attention(r, d, 1, 30, 28, 3, 3, 5, 5, 5, 4, 1.0f, 1, 1);
-        prop_hsa_attention(r, d, 1, 24, 24, 2, 1, 8, 6, 6, 8, 0.0f, 1, 0);   /* K > C */
-        prop_hsa_attention(r, d, 2, 1, 48, 8, 1, 16, 16, 4, 8, 0.0f, 0, 0);  /* decode */
+        prop_hsa_attention(r, d, 1, 30, 28, 3, 3, 5, 5, 5, 4, 1.0f, 1, 1, 0);
+        prop_hsa_attention(r, d, 1, 24, 24, 2, 1, 8, 6, 6, 8, 0.0f, 1, 0, 1);   /* K > C */
+        prop_hsa_attention(r, d, 2, 1, 48, 8, 1, 16, 16, 4, 8, 0.0f, 0, 0, 0);  /* decode */
         for (int64_t G = 1; G <= 16; G *= 2)
             prop_hsa_attention(r, d, 1, g_quick ? 96 : 200, 256, G * (G < 16 ? 2 : 1), G < 16 ? 2 : 1, 64, 64, 8, 64,
-                               G == 4 ? 1.0f : 0.0f, 1, 0);
-        prop_hsa_attention(r, d, 1, 130, 192, 6, 2, 64, 64, 5, 16, 0.0f, 1, 0);   /* G = 3, S = 16 */
-        prop_hsa_attention(r, d, 1, 64, 128, 32, 1, 64, 64, 4, 32, 0.0f, 1, 0);   /* G = 32 */
+                               G == 4 ? 1.0f : 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 130, 192, 6, 2, 64, 64, 5, 16, 0.0f, 1, 0, 0);   /* G = 3, S = 16 */
+        prop_hsa_attention(r, d, 1, 64, 128, 32, 1, 64, 64, 4, 32, 0.0f, 1, 0, 0);   /* G = 32 */
+        /* tensor-core windows: many per sequence (G = 1: 256 tokens each), repeated chunks,
+           K = 64 (the most slots it takes), G = 5 and 12 (tiles across tokens), G = 256 (one
+           token per window), decode, S = 48, chunks at the 1024 limit */
+        prop_hsa_attention(r, d, 2, g_quick ? 600 : 1100, 1536, 3, 3, 64, 64, 8, 64, 0.0f, 1, 0, 1);
+        prop_hsa_attention(r, d, 1, 300, 640, 12, 1, 64, 64, 64, 16, 1.0f, 1, 0, 1);
+        prop_hsa_attention(r, d, 1, 90, 480, 10, 2, 64, 64, 7, 48, 0.0f, 0, 0, 0);
+        prop_hsa_attention(r, d, 1, 40, 256, 256, 1, 64, 64, 8, 32, 0.0f, 1, 0, 1);
+        prop_hsa_attention(r, d, 3, 1, 4096, 16, 1, 64, 64, 8, 64, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 300, 16384, 2, 1, 64, 64, 16, 16, 0.0f, 1, 0, 0);
     }
     prop_graph(r);
     prop_errors();
