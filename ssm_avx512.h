@@ -27,8 +27,8 @@
      state_update     SPEC §2: one streaming pass over each state row; exp(dt'A) once per row
                       (once per head with Mamba-2's tied A/dt) when A is constant along N
      ssd              SPEC §3: the chunked algorithm on a 6x64 register-blocked FMA micro-kernel;
-                      C, Bᵀ and C Bᵀ computed once per (chunk, group) and shared by its heads;
-                      with bf16 I/O on CPUs with AMX-BF16 the four chunk products run on
+                      C, Bᵀ and C Bᵀ computed once per (chunk, group) and shared by its heads,
+                      which a worker takes through the chunks 8 at a time; with bf16 I/O on CPUs with AMX-BF16 the four chunk products run on
                       tiles instead (f32 operands split into two bf16 terms: SPEC §7 holds)
      conv1d           SPEC §4: over time for long rows (shifted windows by permutes), over 16
                       channels for short ones (decode) and channel-contiguous layouts
@@ -1178,20 +1178,30 @@ static SSM__AVX512_TARGET ssm_status ssm__avx512_conv1d(const ssm_conv1d_params 
 
      (1) CB = C Bᵀ               6-row blocks of C against Bᵀ (N x q), lower triangle only
      (5) Y  = e_t (C S)          K = N, then each row scaled by its decay from the chunk start
-     (2) Y += M X                M = CB ∘ decay(j..t) ∘ dt'_j built 6 rows at a time (vector exp
-                                 over j), K = tokens before the block, then the 6x6 diagonal
-                                 block row by row so that only j <= t is ever added (masking by
-                                 selection: a NaN never reaches an earlier token)
+     (2) Y += M X                M = CB ∘ decay(j..t) ∘ dt'_j built 6 rows at a time, the decays
+                                 factored around an anchor (ssm__avx512_ssd_anchor: one exp per
+                                 column per 16 rows, not per element), K = tokens before the
+                                 block, then the 6x6 diagonal block row by row so that only
+                                 j <= t is ever added (masking by selection: a NaN never reaches
+                                 an earlier token)
      (3,4) S = e_end S + Bᵀ (w ∘ X)   w_j = decay(j..end) dt'_j scales the rows of X
 
    C, Bᵀ and CB depend only on the group: with several heads per group a first parallel phase
    converts C and Bᵀ and computes CB once per (chunk, group) into shared scratch, and every head
    reads them from there (saving per head the conversion, the transposes and the C Bᵀ GEMM).
-   The state S (N x P) stays in a scratch tile for the whole sequence. The next chunk's rows are
+   A worker takes up to SSM__AVX512_SSD_HEADS heads of a sequence through the chunks together,
+   chunk by chunk, each head's state S (N x P) in its own scratch tile: a chunk's group block
+   (C, Bᵀ, CB: 512 KiB at the canonical shape, more with AMX) is then read from memory once per
+   head block and from L2 for the other heads, instead of once per head (measured on a Xeon
+   whose last-level cache streams at DRAM speed, 13 GB/s per core, it was a quarter of the
+   time), and the heads' rows of x, z and out sit side by side in the same pages. The next chunk's rows are
    prefetched while one computes: one head's rows of a (B, L, H, P) tensor are a few hundred bytes
    every few kilobytes, which the hardware prefetchers do not follow across pages. */
 
 #define SSM__AVX512_MR 6   /* micro-kernel rows */
+#ifndef SSM__AVX512_SSD_HEADS
+#define SSM__AVX512_SSD_HEADS 8   /* heads a worker takes through the chunks together */
+#endif
 
 typedef struct ssm__avx512_ssd_ctx {
     const ssm_ssd_params *p;
@@ -1222,16 +1232,16 @@ typedef struct ssm__avx512_ssd_tiles {
     double *cum;               /* QR */
     float *dtp, *e, *w;        /* QR each */
     float *X, *Xw;             /* QR x PP: x, and x scaled by w (AMX: as hi/lo pairs) */
-    float *S;                  /* NP x PP */
+    float *S;                  /* NP x PP per head of a head block (SSM__AVX512_SSD_HEADS) */
     float *M;                  /* MR x QR */
     float *Y;                  /* MR x PP */
-    float *dskip, *row;        /* PP each */
+    float *dskip, *row;        /* PP each (dskip: per head of a head block) */
+    float *sv, *eu;            /* QR and 16: decay factors around a row tile's anchor (M) */
     /* AMX only */
     uint32_t *Xd;              /* QR x PP: x as (x, x) pairs */
     uint32_t *Sp;              /* NP x PP: S as (hi, lo) pairs */
     uint32_t *Ma;              /* 2 x 32 x QR: M as (hi, lo) pairs, two blocks of 32 rows */
     float *Yo, *Yd;            /* 32 x PP: C S and M X of that block */
-    float *sv, *eu;            /* QR and 16: decay factors around a row tile's anchor */
     ssm__avx512_ssd_group own; /* when the group operands are not shared */
 } ssm__avx512_ssd_tiles;
 
@@ -1252,13 +1262,13 @@ static size_t ssm__avx512_ssd_floats(const ssm_ssd_params *p, int amx) {
     const size_t PP = ssm__sz(ssm__avx512_round16(p->P));
     size_t n = ssm__sat_mul(5, QR);                                  /* cum (2), dtp, e, w */
     n = ssm__sat_add(n, ssm__sat_mul(2, ssm__sat_mul(QR, PP)));      /* X, Xw */
-    n = ssm__sat_add(n, ssm__sat_mul(NP, PP));                       /* S */
+    n = ssm__sat_add(n, ssm__sat_mul(SSM__AVX512_SSD_HEADS, ssm__sat_mul(NP, PP)));   /* S per head */
     n = ssm__sat_add(n, ssm__sat_mul(SSM__AVX512_MR, QR + PP));      /* M, Y */
-    n = ssm__sat_add(n, ssm__sat_mul(2, PP));                        /* dskip, row */
+    n = ssm__sat_add(n, ssm__sat_mul(SSM__AVX512_SSD_HEADS + 1, PP)); /* dskip per head, row */
+    n = ssm__sat_add(n, ssm__sat_add(QR, 16));                       /* sv, eu */
     if (amx) {
         n = ssm__sat_add(n, ssm__sat_mul(ssm__sat_add(QR, NP), PP)); /* Xd, Sp */
         n = ssm__sat_add(n, ssm__sat_mul(32, ssm__sat_add(2 * QR, 2 * PP))); /* Ma (two), Yo, Yd */
-        n = ssm__sat_add(n, ssm__sat_add(QR, 16));                   /* sv, eu */
     }
     if (!ssm__ssd_shares_cb(p)) n = ssm__sat_add(n, ssm__avx512_ssd_group_floats(p, amx));
     return ssm__sat_add(n, 24 * 16);                                 /* segment alignment */
@@ -1304,19 +1314,19 @@ static ssm__avx512_ssd_tiles ssm__avx512_ssd_carve(const ssm__avx512_ssd_ctx *c,
     w.w = ssm__avx512_carve(&f, QR);
     w.X = ssm__avx512_carve(&f, QR * PP);
     w.Xw = ssm__avx512_carve(&f, QR * PP);
-    w.S = ssm__avx512_carve(&f, NP * PP);
+    w.S = ssm__avx512_carve(&f, SSM__AVX512_SSD_HEADS * NP * PP);
     w.M = ssm__avx512_carve(&f, SSM__AVX512_MR * QR);
     w.Y = ssm__avx512_carve(&f, SSM__AVX512_MR * PP);
-    w.dskip = ssm__avx512_carve(&f, PP);
+    w.dskip = ssm__avx512_carve(&f, SSM__AVX512_SSD_HEADS * PP);
     w.row = ssm__avx512_carve(&f, PP);
+    w.sv = ssm__avx512_carve(&f, QR);
+    w.eu = ssm__avx512_carve(&f, 16);
     if (c->amx) {
         w.Xd = (uint32_t *)(void *)ssm__avx512_carve(&f, QR * PP);
         w.Sp = (uint32_t *)(void *)ssm__avx512_carve(&f, NP * PP);
         w.Ma = (uint32_t *)(void *)ssm__avx512_carve(&f, 64 * QR);
         w.Yo = ssm__avx512_carve(&f, 32 * PP);
         w.Yd = ssm__avx512_carve(&f, 32 * PP);
-        w.sv = ssm__avx512_carve(&f, QR);
-        w.eu = ssm__avx512_carve(&f, 16);
     }
     if (!c->shared) {
         const int64_t n = 2 * QR * NP + QR * QR + (c->amx ? QR * c->NA : 0);
@@ -1429,6 +1439,32 @@ SSM__VINLINE __m512 ssm__avx512_ssd_decay16(double base, const double *cum, doub
     return ssm__avx512_exp(_mm512_min_ps(_mm512_setzero_ps(), seg));
 }
 
+/* M = CB ∘ decay(j..i) ∘ dt'_j without an exp per element. For the rows i of the 16-row tile
+   [a, a+16) (a a multiple of 16) and the columns j < a, the segment j..i splits at the anchor a
+   into (cum_i - cum_a) + (cum_a - cum_j), two non-positive terms (cum never increases), so its
+   decay is exp(cum_i - cum_a) exp(cum_a - cum_j): each factor from a double difference rounded
+   once and at most 1, as accurate as the direct segment. ssm__avx512_ssd_anchor fills
+   sv[j] = exp(cum_a - cum_j) dt'_j for j < a and eu[r] = exp(cum_{a+r} - cum_a): 16 + a exps per
+   tile instead of 16 a. The diagonal block [a, a+16) takes the direct segments, selected j <= i
+   (a NaN past the diagonal never reaches M). */
+SSM__VINLINE void ssm__avx512_ssd_anchor(const ssm__avx512_ssd_tiles *w, int64_t a) {
+    int64_t j;
+    for (j = 0; j < a; j += 16)
+        _mm512_store_ps(w->sv + j, _mm512_mul_ps(ssm__avx512_ssd_decay16(w->cum[a], w->cum + j, 1.0), _mm512_load_ps(w->dtp + j)));
+    _mm512_store_ps(w->eu, ssm__avx512_ssd_decay16(w->cum[a], w->cum + a, -1.0));
+}
+
+/* Columns [j, j+16) of M's row i (j < anchor a), cb = that row of C Bᵀ. */
+SSM__VINLINE __m512 ssm__avx512_ssd_m16(const ssm__avx512_ssd_tiles *w, const float *cb, int64_t i, int64_t a, int64_t j) {
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_load_ps(cb + j), _mm512_load_ps(w->sv + j)), _mm512_set1_ps(w->eu[i - a]));
+}
+
+/* Columns [a, a+16) of M's row i (the diagonal block): direct segments, j <= i selected. */
+SSM__VINLINE __m512 ssm__avx512_ssd_mdiag16(const ssm__avx512_ssd_tiles *w, const float *cb, int64_t i, int64_t a) {
+    const __m512 d = ssm__avx512_ssd_decay16(w->cum[i], w->cum + a, 1.0);
+    return _mm512_maskz_mul_ps(ssm__avx512_mask(i + 1 - a), _mm512_mul_ps(_mm512_load_ps(cb + a), d), _mm512_load_ps(w->dtp + a));
+}
+
 /* Rows [0, q) of an activation operand (row stride st_row, element stride st_el, n elements)
    into a tile of row stride ld, zero-padded to ld columns. */
 static SSM__AVX512_TARGET void ssm__avx512_rows_in(float *tile, int64_t ld, const void *base, ssm_dtype dt, int64_t off,
@@ -1534,11 +1570,39 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_emit(const ssm__avx512_ssd_ctx *c
                           c->bf16_insn);
 }
 
+/* The chunk a worker computes after this one (the next of the sequence, else the first of its
+   next work item); q == 0: none. */
+typedef struct ssm__avx512_ssd_next {
+    int64_t b, h, t0, q;
+} ssm__avx512_ssd_next;
+
+/* Rows [r0, r1) of the next chunk's operands (x, z, dt, out; B and C when not shared), into L2
+   while this one computes. The chunk loops call it a few rows at a time, spread over the chunk:
+   issued all at once, a chunk's thousands of prefetches fill the miss queues and the core stalls
+   on them (seen in perf as time on the prefetch instructions themselves). */
+static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_next *nx, int64_t r0,
+                                     int64_t r1) {
+    const ssm_ssd_params *p = c->p;
+    const int64_t b = nx->b, h = nx->h, t0 = nx->t0 + r0, g = h / c->per_group, n = ssm__min64(r1, nx->q) - r0;
+    if (n <= 0) return;
+    ssm__avx512_prefetch_rows(c->x.data, p->dtype, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1], c->x.st[3], n, p->P);
+    ssm__avx512_prefetch_rows(c->z.data, p->dtype, b * c->z.st[0] + t0 * c->z.st[1] + h * c->z.st[2], c->z.st[1], c->z.st[3], n, p->P);
+    ssm__avx512_prefetch_rows(c->out.data, p->dtype, b * c->out.st[0] + t0 * c->out.st[1] + h * c->out.st[2], c->out.st[1],
+                              c->out.st[3], n, p->P);
+    ssm__avx512_prefetch_rows(c->dt.data, p->dtype, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], 1, n, 1);
+    if (!c->shared) {
+        ssm__avx512_prefetch_rows(c->Cm.data, p->dtype, b * c->Cm.st[0] + t0 * c->Cm.st[1] + g * c->Cm.st[2], c->Cm.st[1],
+                                  c->Cm.st[3], n, p->N);
+        ssm__avx512_prefetch_rows(c->Bm.data, p->dtype, b * c->Bm.st[0] + t0 * c->Bm.st[1] + g * c->Bm.st[2], c->Bm.st[1],
+                                  c->Bm.st[3], n, p->N);
+    }
+}
+
 static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
                                                      const ssm__avx512_ssd_group *gr, int64_t b, int64_t h, int64_t t0,
-                                                     int64_t q, int state_zero) {
+                                                     int64_t q, int state_zero, const ssm__avx512_ssd_next *nx) {
     const int64_t N = c->p->N, QR = c->QR, NP = c->NP, PP = c->PP;
-    int64_t i0, j, n0, k;
+    int64_t i0, j, n0, k, anchor = -1;
 
     ssm__avx512_ssd_prologue(c, w, b, h, t0, q);
 
@@ -1546,13 +1610,12 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
     for (i0 = 0; i0 < q; i0 += SSM__AVX512_MR) {
         const int nr = (int)ssm__min64(SSM__AVX512_MR, q - i0);
         int r;
-        for (r = 0; r < nr; ++r) {   /* M row i = CB[i][j] decay(j..i) dt'_j for j <= i */
-            const int64_t ii = i0 + r;
-            for (j = 0; j <= ii; j += 16) {   /* the row of C Bᵀ is read only up to j = i */
-                const __m512 d = ssm__avx512_ssd_decay16(w->cum[ii], w->cum + j, 1.0);
-                const __m512 cbv = ssm__avx512_ldm(ssm__avx512_mask(ii + 1 - j), gr->CB + ii * QR + j);
-                _mm512_store_ps(w->M + r * QR + j, _mm512_mul_ps(_mm512_mul_ps(cbv, d), _mm512_load_ps(w->dtp + j)));
-            }
+        for (r = 0; r < nr; ++r) {   /* M row i up to column i (the anchor: the row's 16-row tile) */
+            const int64_t ii = i0 + r, a = ii & ~(int64_t)15;
+            const float *cb = gr->CB + ii * QR;
+            if (a != anchor) ssm__avx512_ssd_anchor(w, anchor = a);
+            for (j = 0; j < a; j += 16) _mm512_store_ps(w->M + r * QR + j, ssm__avx512_ssd_m16(w, cb, ii, a, j));
+            _mm512_store_ps(w->M + r * QR + a, ssm__avx512_ssd_mdiag16(w, cb, ii, a));
         }
         if (state_zero)   /* (2) on top of nothing, or of (5) */
             ssm__avx512_gemm(w->Y, PP, NULL, NULL, nr, w->M, QR, w->X, PP, i0, PP);
@@ -1562,6 +1625,7 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
         }
         ssm__avx512_ssd_diag(w->Y, PP, w->M, QR, w->X, PP, i0, nr, PP);
         for (r = 0; r < nr; ++r) ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, w->Y + r * PP, w->X + (i0 + r) * PP);
+        ssm__avx512_ssd_prefetch(c, nx, i0 * nx->q / q, (i0 + nr) * nx->q / q);
     }
 
     /* (3, 4) S = e_end S + Bᵀ (w ∘ X) */
@@ -1611,11 +1675,7 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
      (3,4) S = e S + Bᵀ (w ∘ X)   Bᵀ as (b, b) words (NP x QR) x (w ∘ X) as (hi, lo) words (QR x PP),
                           accumulating onto e_end S loaded into the accumulators
 
-   M needs no exp per element: for the row tile [a, a+16) and j < a, the segment j..i splits at
-   the anchor a into (cum_i - cum_a) + (cum_a - cum_j), two non-positive terms (cum only ever
-   decreases), so its decay is exp(cum_i - cum_a) exp(cum_a - cum_j), each factor from a double
-   difference rounded once and at most 1: 16 + a exps per tile instead of 16 a. The diagonal
-   16 x 16 block takes the direct double segments, masked by selection (j <= i).
+   M is built 16 rows at a time around an anchor, as in the FMA path (ssm__avx512_ssd_anchor).
 
    Linux hands out the tile state only on request (arch_prctl(ARCH_REQ_XCOMP_PERM,
    XFEATURE_XTILEDATA)); before it the first tile instruction raises SIGILL. The request is made
@@ -1629,9 +1689,13 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
    say they read memory: a compiler fence at every engine step keeps the stores that built the
    operands in front of the tile loads.
 
-   Measured on a 16-core Emerald Rapids VM (gcc 13, before ssm.h flushed subnormals), cpu.ssd.m2
-   1 thread: bf16 on AMX 61-76 ms, bf16 on FMA 570-606 ms, f32 on FMA 604-686 ms; both FMA
-   paths were dominated by subnormal assists there (see SSM__FTZ in ssm.h). */
+   Where the time goes (16-core Emerald Rapids VM, gcc 13, cpu.ssd.m2, 1 thread, medians of 20
+   calls; the VM's cores vary by 10-60% from minute to minute, so only runs side by side are
+   compared): the whole path 29.7-30.6 ms (f32 on FMA: 49.5 ms); with the tile instructions
+   compiled out, i.e. the vector work alone, 17.6-17.9 ms; with the tile loads and stores but
+   no tdpbf16ps, 26-27 ms. The tile loads (1.6 MB per chunk and head, from L2) and the vector
+   work mostly do not overlap, and the vector work alone is already about a third of the f32
+   time: 3x needs both shrunk. */
 
 #define SSM__AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 #define SSM__AMX_INLINE static inline __attribute__((always_inline)) SSM__AMX_TARGET
@@ -1797,6 +1861,20 @@ SSM__AMX_INLINE void ssm__amx_kstep(const ssm__amx_engine *e) {
     }
 }
 
+/* The operand rows of K step k of the block in flight, into L1 (k < ksteps): the tile loads of
+   that step then hit L1. A tile load that misses L1 holds up retirement for the time its 16 rows
+   take to come from L2, and the vector work queued behind it waits. Measured on the Xeon of the
+   section comment: 2-3% of the AMX path's time, three runs out of three side by side. */
+SSM__AMX_INLINE void ssm__amx_prefetch_kstep(const ssm__amx_engine *e, int64_t k) {
+    const char *a = e->a + 64 * k, *b = e->b + 16 * k * e->ldb;
+    int r;
+    for (r = 0; r < 16 * e->nr; ++r) __asm__ volatile("prefetcht0 %0" : : "m"(*(a + r * e->lda)));
+    for (r = 0; r < 16; ++r) {
+        __asm__ volatile("prefetcht0 %0" : : "m"(*(b + r * e->ldb)));
+        if (e->nc > 1) __asm__ volatile("prefetcht0 %0" : : "m"(*(b + r * e->ldb + 64)));
+    }
+}
+
 /* Starts the next block (urgent jobs first); 0 when there is none. */
 static SSM__AMX_TARGET int ssm__amx_start(ssm__amx_engine *e) {
     const int u = e->count[0] ? 0 : 1;
@@ -1843,6 +1921,7 @@ SSM__AMX_INLINE int ssm__amx_pump(ssm__amx_engine *e) {
     SSM__AMX_FENCE();   /* the operands stored so far, before the tile loads */
     if (!e->busy && !ssm__amx_start(e)) return 0;
     if (e->k < e->ksteps) ssm__amx_kstep(e);
+    if (e->k + 1 < e->ksteps) ssm__amx_prefetch_kstep(e, e->k + 1);
     if (++e->k >= e->ksteps) {
         char *o = e->out;
         SSM__TILE_STORE(0, o, e->ldo);
@@ -1924,14 +2003,12 @@ static SSM__AMX_TARGET void ssm__amx_ssd_group_prep(const ssm__avx512_ssd_ctx *c
 }
 
 /* Rows [a, a+16) of M (as (hi, lo) words in Ma, row r of the block at Ma + (r0 + r) QR) for
-   columns [0, kcols): see the section comment; 0 past row q and past the diagonal. */
+   columns [0, kcols): see ssm__avx512_ssd_anchor; 0 past row q and past the diagonal. */
 static SSM__AMX_TARGET void ssm__amx_ssd_mtile(const ssm__avx512_ssd_tiles *w, const ssm__avx512_ssd_group *gr,
                                                int64_t QR, int64_t a, int64_t q, int64_t kcols, uint32_t *Ma,
                                                ssm__amx_engine *e) {
     int64_t j, r;
-    for (j = 0; j < a; j += 16)   /* exp(cum_a - cum_j) dt'_j */
-        _mm512_store_ps(w->sv + j, _mm512_mul_ps(ssm__avx512_ssd_decay16(w->cum[a], w->cum + j, 1.0), _mm512_load_ps(w->dtp + j)));
-    _mm512_store_ps(w->eu, ssm__avx512_ssd_decay16(w->cum[a], w->cum + a, -1.0));   /* exp(cum_i - cum_a) */
+    ssm__avx512_ssd_anchor(w, a);
     for (r = 0; r < 16; ++r) {
         const int64_t i = a + r;
         uint32_t *row = Ma + r * QR;
@@ -1941,17 +2018,9 @@ static SSM__AMX_TARGET void ssm__amx_ssd_mtile(const ssm__avx512_ssd_tiles *w, c
             continue;
         }
         {
-            const __m512 eu = _mm512_set1_ps(w->eu[r]);
             const float *cb = gr->CB + i * QR;
-            for (j = 0; j < a; j += 16)
-                _mm512_store_si512((void *)(row + j),
-                                   ssm__amx_split16(_mm512_mul_ps(_mm512_mul_ps(_mm512_load_ps(cb + j), _mm512_load_ps(w->sv + j)), eu)));
-            {   /* the diagonal block: direct segments, j <= i selected */
-                const __m512 d = ssm__avx512_ssd_decay16(w->cum[i], w->cum + a, 1.0);
-                const __m512 v = _mm512_maskz_mul_ps(ssm__avx512_mask(r + 1), _mm512_mul_ps(_mm512_load_ps(cb + a), d),
-                                                     _mm512_load_ps(w->dtp + a));
-                _mm512_store_si512((void *)(row + a), ssm__amx_split16(v));
-            }
+            for (j = 0; j < a; j += 16) _mm512_store_si512((void *)(row + j), ssm__amx_split16(ssm__avx512_ssd_m16(w, cb, i, a, j)));
+            _mm512_store_si512((void *)(row + a), ssm__amx_split16(ssm__avx512_ssd_mdiag16(w, cb, i, a)));
             for (j = a + 16; j < kcols; j += 16) _mm512_store_si512((void *)(row + j), _mm512_setzero_si512());
         }
     }
@@ -1959,7 +2028,7 @@ static SSM__AMX_TARGET void ssm__amx_ssd_mtile(const ssm__avx512_ssd_tiles *w, c
 
 static SSM__AMX_TARGET void ssm__amx_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
                                               const ssm__avx512_ssd_group *gr, int64_t b, int64_t h, int64_t t0,
-                                              int64_t q, int state_zero) {
+                                              int64_t q, int state_zero, const ssm__avx512_ssd_next *nx) {
     const int64_t QR = c->QR, NP = c->NP, PP = c->PP, q16 = ssm__avx512_round16(q);
     ssm__amx_engine e;
     int64_t i0, j, k, r;
@@ -2012,6 +2081,7 @@ static SSM__AMX_TARGET void ssm__amx_ssd_chunk(const ssm__avx512_ssd_ctx *c, con
                     _mm512_store_ps(y + k, _mm512_fmadd_ps(ev, _mm512_load_ps(w->Yo + r * PP + k), _mm512_load_ps(y + k)));
             }
             ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, y, w->X + (i0 + r) * PP);
+            ssm__avx512_ssd_prefetch(c, nx, (i0 + r) * nx->q / q, (i0 + r + 1) * nx->q / q);
             ssm__amx_pump(&e);
         }
     }
@@ -2033,80 +2103,101 @@ static SSM__AMX_TARGET void ssm__amx_ssd_group_range(void *vc, int64_t begin, in
     SSM__TILE_RELEASE();
 }
 
-/* The rows the next chunk reads and writes (x, z, dt, out; B and C when not shared), while this
-   one computes. */
-static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, int64_t b, int64_t h, int64_t t0, int64_t q) {
-    const ssm_ssd_params *p = c->p;
-    const int64_t g = h / c->per_group;
-    ssm__avx512_prefetch_rows(c->x.data, p->dtype, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1], c->x.st[3], q, p->P);
-    ssm__avx512_prefetch_rows(c->z.data, p->dtype, b * c->z.st[0] + t0 * c->z.st[1] + h * c->z.st[2], c->z.st[1], c->z.st[3], q, p->P);
-    ssm__avx512_prefetch_rows(c->out.data, p->dtype, b * c->out.st[0] + t0 * c->out.st[1] + h * c->out.st[2], c->out.st[1],
-                              c->out.st[3], q, p->P);
-    ssm__avx512_prefetch_rows(c->dt.data, p->dtype, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], 1, q, 1);
-    if (!c->shared) {
-        ssm__avx512_prefetch_rows(c->Cm.data, p->dtype, b * c->Cm.st[0] + t0 * c->Cm.st[1] + g * c->Cm.st[2], c->Cm.st[1],
-                                  c->Cm.st[3], q, p->N);
-        ssm__avx512_prefetch_rows(c->Bm.data, p->dtype, b * c->Bm.st[0] + t0 * c->Bm.st[1] + g * c->Bm.st[2], c->Bm.st[1],
-                                  c->Bm.st[3], q, p->N);
-    }
-}
-
-/* One sequence (row b, tokens [t0, t1), state row sr, first chunk ci) of head h. */
-static SSM__AVX512_TARGET void ssm__avx512_ssd_sequence(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
-                                                        int64_t b, int64_t sr, int64_t h, int64_t t0, int64_t t1,
-                                                        int64_t ci) {
-    const ssm_ssd_params *p = c->p;
-    const int64_t N = p->N, P = p->P, PP = c->PP, g = h / c->per_group;
-    const int64_t per = ssm__avx512_ssd_group_stride(c);
-    int state_zero = c->h0.data == NULL;
-    int64_t k, ts, q, p0;
-    for (k = 0; k < PP; ++k) w->dskip[k] = k < P ? ssm__param(c->Dskip, h * c->Dskip.st[0] + k * c->Dskip.st[1], 0.0f) : 0.0f;
-    for (p0 = 0; p0 < P; p0 += 16) {   /* S[n][p] = h0[sr, h, p, n], or 0 */
+/* Head k of a head block: its Dskip row and initial state S[n][p] = h0[sr, h, p, n] (or 0). */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_head_in(const ssm__avx512_ssd_ctx *c, float *S, float *dskip, int64_t sr,
+                                                       int64_t h) {
+    const int64_t N = c->p->N, P = c->p->P, PP = c->PP;
+    int64_t k, p0;
+    for (k = 0; k < PP; ++k) dskip[k] = k < P ? ssm__param(c->Dskip, h * c->Dskip.st[0] + k * c->Dskip.st[1], 0.0f) : 0.0f;
+    for (p0 = 0; p0 < P; p0 += 16) {
         if (c->h0.data)
-            ssm__avx512_tile_in(w->S + p0, PP, c->h0.data, SSM_F32, sr * c->h0.st[0] + h * c->h0.st[1] + p0 * c->h0.st[2],
+            ssm__avx512_tile_in(S + p0, PP, c->h0.data, SSM_F32, sr * c->h0.st[0] + h * c->h0.st[1] + p0 * c->h0.st[2],
                                 c->h0.st[2], c->h0.st[3], (int)ssm__min64(16, P - p0), N);
         else
-            for (k = 0; k < N; ++k) _mm512_store_ps(w->S + k * PP + p0, _mm512_setzero_ps());
+            for (k = 0; k < N; ++k) _mm512_store_ps(S + k * PP + p0, _mm512_setzero_ps());
     }
-    for (k = N * PP; k < c->NP * PP; k += 16) _mm512_store_ps(w->S + k, _mm512_setzero_ps());   /* rows past N: 0 */
+    for (k = N * PP; k < c->NP * PP; k += 16) _mm512_store_ps(S + k, _mm512_setzero_ps());   /* rows past N: 0 */
+}
+
+/* Heads [h0, h0 + nh) of one sequence (row b, tokens [t0, t1), state row sr, first chunk ci),
+   chunk by chunk (see the section comment); after: the chunk that follows the block's last. */
+static SSM__AVX512_TARGET void ssm__avx512_ssd_heads(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
+                                                     int64_t b, int64_t sr, int64_t h0, int64_t nh, int64_t t0,
+                                                     int64_t t1, int64_t ci, const ssm__avx512_ssd_next *after) {
+    const ssm_ssd_params *p = c->p;
+    const int64_t N = p->N, P = p->P, PP = c->PP, SS = c->NP * PP;
+    const int64_t per = ssm__avx512_ssd_group_stride(c);
+    ssm__avx512_ssd_tiles wk = *w;
+    int state_zero = c->h0.data == NULL;
+    int64_t k, ts, q, p0;
+    for (k = 0; k < nh; ++k) ssm__avx512_ssd_head_in(c, w->S + k * SS, w->dskip + k * PP, sr, h0 + k);
     for (ts = t0; ts < t1; ts += q, ++ci) {   /* steps by q, not Q: ts + Q may overflow for a huge Q */
-        ssm__avx512_ssd_group gr;
         q = ssm__min64(c->Q, t1 - ts);
-        if (t1 - ts > q) ssm__avx512_ssd_prefetch(c, b, h, ts + q, ssm__min64(c->Q, t1 - ts - q));
-        if (c->shared) {
-            gr = ssm__avx512_ssd_group_at(c, c->shared + (ci * c->G + g) * per);
-        } else if (c->amx) {
-            gr = w->own;
-            ssm__avx512_ssd_group_in(c, &gr, b, g, ts, q);
-            ssm__amx_ssd_group_prep(c, &gr, q);
-        } else {
-            gr = w->own;
-            ssm__avx512_ssd_group_load(c, &gr, b, g, ts, q);
+        for (k = 0; k < nh; ++k) {
+            const int64_t h = h0 + k, g = h / c->per_group;
+            ssm__avx512_ssd_next nx = *after;
+            ssm__avx512_ssd_group gr;
+            if (k + 1 < nh || t1 - ts > q) {   /* the next head of this chunk, else the block's next chunk */
+                nx.b = b;
+                nx.h = k + 1 < nh ? h + 1 : h0;
+                nx.t0 = k + 1 < nh ? ts : ts + q;
+                nx.q = k + 1 < nh ? q : ssm__min64(c->Q, t1 - ts - q);
+            }
+            wk.S = w->S + k * SS;
+            wk.dskip = w->dskip + k * PP;
+            if (c->shared) {
+                gr = ssm__avx512_ssd_group_at(c, c->shared + (ci * c->G + g) * per);
+            } else if (c->amx) {
+                gr = w->own;
+                ssm__avx512_ssd_group_in(c, &gr, b, g, ts, q);
+                ssm__amx_ssd_group_prep(c, &gr, q);
+            } else {
+                gr = w->own;
+                ssm__avx512_ssd_group_load(c, &gr, b, g, ts, q);
+            }
+            if (c->amx) ssm__amx_ssd_chunk(c, &wk, &gr, b, h, ts, q, state_zero, &nx);
+            else ssm__avx512_ssd_chunk(c, &wk, &gr, b, h, ts, q, state_zero, &nx);
         }
-        if (c->amx) ssm__amx_ssd_chunk(c, w, &gr, b, h, ts, q, state_zero);
-        else ssm__avx512_ssd_chunk(c, w, &gr, b, h, ts, q, state_zero);
         state_zero = 0;
     }
     if (c->hlast.data)   /* written after h0 was read: h_last may alias h0 */
-        for (p0 = 0; p0 < P; p0 += 16)
-            ssm__avx512_tile_out(c->hlast.data, SSM_F32, sr * c->hlast.st[0] + h * c->hlast.st[1] + p0 * c->hlast.st[2],
-                                 c->hlast.st[2], c->hlast.st[3], (int)ssm__min64(16, P - p0), N, w->S + p0, PP, 0);
+        for (k = 0; k < nh; ++k)
+            for (p0 = 0; p0 < P; p0 += 16)
+                ssm__avx512_tile_out(c->hlast.data, SSM_F32, sr * c->hlast.st[0] + (h0 + k) * c->hlast.st[1] + p0 * c->hlast.st[2],
+                                     c->hlast.st[2], c->hlast.st[3], (int)ssm__min64(16, P - p0), N, w->S + k * SS + p0, PP, 0);
+}
+
+/* The first chunk of work item i (sequence i / H, head i % H); q = 0 past the range's end or for
+   the padding item. */
+static ssm__avx512_ssd_next ssm__avx512_ssd_first(const ssm__avx512_ssd_ctx *c, int64_t i, int64_t end) {
+    const int64_t s = i / c->p->H;
+    ssm__avx512_ssd_next nx;
+    nx.b = c->cu.data ? 0 : s;
+    nx.h = i % c->p->H;
+    nx.t0 = c->cu.data && s < c->nseq ? ssm__cu(c->cu, s) : 0;
+    nx.q = i >= end || s >= c->nseq ? 0 : ssm__min64(c->Q, (c->cu.data ? ssm__cu(c->cu, s + 1) : c->p->L) - nx.t0);
+    return nx;
 }
 
 static SSM__AVX512_TARGET void ssm__avx512_ssd_range(void *vc, int64_t begin, int64_t end, void *scratch) {
     const ssm__avx512_ssd_ctx *c = (const ssm__avx512_ssd_ctx *)vc;
     const ssm_ssd_params *p = c->p;
     ssm__avx512_ssd_tiles w = ssm__avx512_ssd_carve(c, scratch);
-    int64_t i, t;
-    for (i = begin; i < end; ++i) {
+    int64_t i, t, n;
+    for (i = begin; i < end; i += n) {   /* head blocks: consecutive heads of one sequence */
         const int64_t s = i / p->H, h = i % p->H, ci = c->seq_first ? c->seq_first[ssm__min64(s, c->nseq)] : 0;
+        ssm__avx512_ssd_next after;
+        n = ssm__min64(ssm__min64(end - i, p->H - h), SSM__AVX512_SSD_HEADS);
+        after = ssm__avx512_ssd_first(c, i + n, end);
         if (!c->cu.data) {
-            ssm__avx512_ssd_sequence(c, &w, s, s, h, 0, p->L, ci);
+            ssm__avx512_ssd_heads(c, &w, s, s, h, n, 0, p->L, ci, &after);
         } else if (s < c->nseq) {
-            ssm__avx512_ssd_sequence(c, &w, 0, s, h, ssm__cu(c->cu, s), ssm__cu(c->cu, s + 1), ci);
+            ssm__avx512_ssd_heads(c, &w, 0, s, h, n, ssm__cu(c->cu, s), ssm__cu(c->cu, s + 1), ci, &after);
         } else {   /* tokens past the last sequence are padding: written as 0 */
-            for (t = ssm__cu(c->cu, c->nseq); t < p->L; ++t)
-                ssm__store_zeros(c->out.data, p->dtype, t * c->out.st[1] + h * c->out.st[2], c->out.st[3], p->P);
+            int64_t k;
+            for (k = h; k < h + n; ++k)
+                for (t = ssm__cu(c->cu, c->nseq); t < p->L; ++t)
+                    ssm__store_zeros(c->out.data, p->dtype, t * c->out.st[1] + k * c->out.st[2], c->out.st[3], p->P);
         }
     }
 }

@@ -313,11 +313,46 @@ static void bench__exp_scalar(float *restrict y, const float *restrict x, int64_
     for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
 }
 
+/* The clock probe: BENCH_CLOCK_ADDS dependent one-cycle adds per iteration, so an iteration
+   takes that many core cycles whatever else runs beside the chain. On x86-64 with AVX-512 eight
+   independent 512-bit FMAs ride along (half the FMA ports' rate, never the bottleneck): the
+   core then runs at the frequency it grants heavy 512-bit work. Returns the chain's value so
+   that nothing is optimised away. */
+#define BENCH_CLOCK_ADDS 8
+#define BENCH_ADD8(insn) insn insn insn insn insn insn insn insn
+#if BENCH_X86
+__attribute__((target("avx512f"))) static int64_t bench__clock_avx512(int64_t iters) {
+    int64_t x = 0;
+    __asm__ __volatile__("vxorps %%xmm1, %%xmm1, %%xmm1" ::: "xmm1");
+    for (int64_t i = 0; i < iters; i++)
+        __asm__ __volatile__(
+            "vfmadd231ps %%zmm1, %%zmm1, %%zmm2\n\tvfmadd231ps %%zmm1, %%zmm1, %%zmm3\n\t"
+            "vfmadd231ps %%zmm1, %%zmm1, %%zmm4\n\tvfmadd231ps %%zmm1, %%zmm1, %%zmm5\n\t"
+            "vfmadd231ps %%zmm1, %%zmm1, %%zmm6\n\tvfmadd231ps %%zmm1, %%zmm1, %%zmm7\n\t"
+            "vfmadd231ps %%zmm1, %%zmm1, %%zmm8\n\tvfmadd231ps %%zmm1, %%zmm1, %%zmm9\n\t"
+            BENCH_ADD8("add %1, %0\n\t")
+            : "+r"(x) : "r"(i) : "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9");
+    __asm__ __volatile__("vzeroupper" ::: "memory");
+    return x;
+}
+static int64_t bench__clock_scalar(int64_t iters) {
+    int64_t x = 0;
+    for (int64_t i = 0; i < iters; i++) __asm__ __volatile__(BENCH_ADD8("add %1, %0\n\t") : "+r"(x) : "r"(i));
+    return x;
+}
+#elif defined(__aarch64__)
+static int64_t bench__clock_scalar(int64_t iters) {
+    int64_t x = 0;
+    for (int64_t i = 0; i < iters; i++) __asm__ __volatile__(BENCH_ADD8("add %0, %0, %1\n\t") : "+r"(x) : "r"(i));
+    return x;
+}
+#endif
+
 /* ---------------------------------------------------------------- per-thread task plumbing */
 
 #define BENCH_MAX_POOL 1024
 
-typedef enum bench_kernel { K_TRIAD, K_UPDATE, K_FMA, K_BF16, K_AMX, K_EXP } bench_kernel;
+typedef enum bench_kernel { K_TRIAD, K_UPDATE, K_FMA, K_BF16, K_AMX, K_EXP, K_CLOCK } bench_kernel;
 
 typedef struct bench_ceil_ctx {
     bench_kernel kernel;
@@ -420,6 +455,13 @@ static void bench__kernel_task(void *ctx_ptr, int64_t t) {
         }
         sink = ctx->ey[t][BENCH_EXP_N / 2];
         break;
+    case K_CLOCK:
+#if BENCH_X86
+        sink = (float)(ctx->use_avx512 ? bench__clock_avx512(ctx->reps) : bench__clock_scalar(ctx->reps));
+#elif defined(__aarch64__)
+        sink = (float)bench__clock_scalar(ctx->reps);
+#endif
+        break;
     }
     ctx->sink[t] = sink;
 }
@@ -504,6 +546,7 @@ void bench_ceilings_merge(bench_ceilings *dst, const bench_ceilings *src) {
         if (dst->tcounts[ti] != src->tcounts[ti] || dst->n_sweep[ti] != src->n_sweep[ti]) return;
         bench__keep_max(&dst->fma_gflops[ti], src->fma_gflops[ti]);
         bench__keep_max(&dst->exp_per_s[ti], src->exp_per_s[ti]);
+        bench__keep_max(&dst->clock_ghz[ti], src->clock_ghz[ti]);
         bench__keep_max(&dst->bf16_dot_gflops[ti], src->bf16_dot_gflops[ti]);
         bench__keep_max(&dst->amx_bf16_gflops[ti], src->amx_bf16_gflops[ti]);
         for (int li = 0; li < dst->n_levels; li++)
@@ -653,6 +696,12 @@ void bench_ceilings_measure(bench_ceilings *c, const bench_machine *m, bench_poo
             int64_t per_pass = avx512 ? BENCH_EXP_N / 64 * 64 : BENCH_EXP_N;
             c->exp_per_s[slot] = (double)per_pass * (double)ctx.reps * T / t;
         }
+        c->clock_ghz[slot] = NAN;
+#if BENCH_X86 || defined(__aarch64__)
+        ctx.kernel = K_CLOCK;
+        t = bench__time_kernel(&ctx, pool, T, target, trials);
+        c->clock_ghz[slot] = BENCH_CLOCK_ADDS * (double)ctx.reps / t * 1e-9;
+#endif
         bench_parallel_for(pool, T, bench__free_task, &ctx);
     }
     c->seconds = bench_now() - start;

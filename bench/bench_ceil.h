@@ -10,6 +10,11 @@
      not measured (null in the JSON).
    - exp throughput: a vectorised exp polynomial (range reduction + degree-6 polynomial) over an
      L1-resident array, exps per second, per thread count.
+   - Core clock with T cores busy: a dependent chain of one-cycle integer adds (x86-64: beside
+     independent 512-bit FMAs where the CPU has AVX-512, so the core runs under the licence the
+     kernels run under), cycles per second of the slowest thread. Turbo falls as more cores
+     are busy: the speed-up from 1 to T threads of a compute-bound kernel cannot exceed
+     T x clock(T) / clock(1), and the scaling targets are judged against that.
    Every figure is the best of several timed trials, as STREAM reports. */
 #ifndef BENCH_CEIL_H
 #define BENCH_CEIL_H
@@ -45,6 +50,7 @@ typedef struct bench_ceilings {
     double sweep_update_gbs[BENCH_MAX_TCOUNTS][BENCH_MAX_SWEEP];
     double fma_gflops[BENCH_MAX_TCOUNTS];
     double exp_per_s[BENCH_MAX_TCOUNTS];
+    double clock_ghz[BENCH_MAX_TCOUNTS];                 /* NAN: not measured on this ISA */
     double bf16_dot_gflops[BENCH_MAX_TCOUNTS];           /* < 0: not present */
     double amx_bf16_gflops[BENCH_MAX_TCOUNTS];           /* < 0: not present */
     const char *fma_isa;         /* which kernel measured the FMA peak */

@@ -477,6 +477,8 @@ static void bench__json_ceilings(bench_json *j, const bench_suite *s) {
     json_num(j, "fma_gflops_all", c->fma_gflops[ta]);
     json_num(j, "exp_per_s_1t", c->exp_per_s[t1]);
     json_num(j, "exp_per_s_all", c->exp_per_s[ta]);
+    json_num(j, "clock_ghz_1t", c->clock_ghz[t1]);
+    json_num(j, "clock_ghz_all", c->clock_ghz[ta]);
     json_num(j, "bf16_dot_gflops_1t", c->bf16_dot_gflops[t1] >= 0 ? c->bf16_dot_gflops[t1] : NAN);
     json_num(j, "bf16_dot_gflops_all", c->bf16_dot_gflops[ta] >= 0 ? c->bf16_dot_gflops[ta] : NAN);
     json_num(j, "amx_bf16_gflops_1t", c->amx_bf16_gflops[t1] >= 0 ? c->amx_bf16_gflops[t1] : NAN);
@@ -486,6 +488,10 @@ static void bench__json_ceilings(bench_json *j, const bench_suite *s) {
     json_null(j, "gpu_bf16_mma_tflops");
     json_str(j, "fma_isa", c->fma_isa);
     json_str(j, "exp_isa", c->exp_isa);
+    json_str(j, "clock_note", "clock_ghz: cycles per second of the slowest of T busy cores, from a "
+                              "dependent chain of one-cycle adds (beside 512-bit FMAs where the CPU "
+                              "has AVX-512); a compute-bound kernel's speed-up from 1 to T threads "
+                              "is bounded by T x clock_ghz(T) / clock_ghz(1)");
     json_str(j, "triad_isa", c->triad_isa);
     json_str(j, "triad_note", "a[i] = b[i] + s*c[i] on doubles, 24 bytes per element, best of "
                               "trials; triad: one point per memory level; triad_sweep: working sets "
@@ -505,6 +511,7 @@ static void bench__json_ceilings(bench_json *j, const bench_suite *s) {
         json_int(j, "threads", c->tcounts[ti]);
         json_num(j, "fma_gflops", c->fma_gflops[ti]);
         json_num(j, "exp_per_s", c->exp_per_s[ti]);
+        json_num(j, "clock_ghz", c->clock_ghz[ti]);
         json_num(j, "bf16_dot_gflops", c->bf16_dot_gflops[ti] >= 0 ? c->bf16_dot_gflops[ti] : NAN);
         json_num(j, "amx_bf16_gflops", c->amx_bf16_gflops[ti] >= 0 ? c->amx_bf16_gflops[ti] : NAN);
         json_array(j, "triad");
@@ -702,8 +709,8 @@ static int bench__write_json(const bench_suite *s, double total_s) {
 static void bench__print_ceilings(const bench_ceilings *c, const char *title) {
     fprintf(stderr, "%s:\n", title);
     for (int ti = 0; ti < c->n_tcounts; ti++) {
-        fprintf(stderr, "ceilings T=%-3d FMA %8.1f GFLOP/s  exp %7.2f Gexp/s  bf16-dot ",
-                c->tcounts[ti], c->fma_gflops[ti], c->exp_per_s[ti] * 1e-9);
+        fprintf(stderr, "ceilings T=%-3d clock %.2f GHz  FMA %8.1f GFLOP/s  exp %7.2f Gexp/s  bf16-dot ",
+                c->tcounts[ti], c->clock_ghz[ti], c->fma_gflops[ti], c->exp_per_s[ti] * 1e-9);
         if (c->bf16_dot_gflops[ti] >= 0) fprintf(stderr, "%.1f GFLOP/s", c->bf16_dot_gflops[ti]);
         else fprintf(stderr, "n/a");
         if (c->amx_bf16_gflops[ti] >= 0) fprintf(stderr, "  AMX-bf16 %.1f GFLOP/s", c->amx_bf16_gflops[ti]);

@@ -739,12 +739,15 @@ def ceilings_table(run):
     out = []
     if rows:
         levels = [t["level"] for t in rows[0]["triad"]]
-        head = ["threads", "FMA f32 GFLOP/s", "exp Gexp/s", "BF16 dot GFLOP/s", "AMX-BF16 GFLOP/s"] + \
+        clock = any(r.get("clock_ghz") for r in rows)
+        head = ["threads"] + (["clock GHz"] if clock else []) + \
+               ["FMA f32 GFLOP/s", "exp Gexp/s", "BF16 dot GFLOP/s", "AMX-BF16 GFLOP/s"] + \
                ["triad %s GB/s" % l for l in levels]
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---:|" * len(head))
         for r in rows:
-            cells = [str(r["threads"]), fmt_num(r["fma_gflops"], 4), fmt_num((r["exp_per_s"] or 0) * 1e-9, 3),
+            cells = [str(r["threads"])] + ([fmt_num(r.get("clock_ghz"), 3)] if clock else [])
+            cells += [fmt_num(r["fma_gflops"], 4), fmt_num((r["exp_per_s"] or 0) * 1e-9, 3),
                      fmt_num(r.get("bf16_dot_gflops"), 4) if r.get("bf16_dot_gflops") else "n/a",
                      fmt_num(r.get("amx_bf16_gflops"), 4) if r.get("amx_bf16_gflops") else "n/a"]
             cells += ["%s (%s)" % (fmt_num(t["gbs"], 4), fmt_bytes(t["ws_bytes"])) for t in r["triad"]]
@@ -754,6 +757,8 @@ def ceilings_table(run):
              "level here, the full working-set sweep below is what the roofs use); FMA: %s with 16 "
              "independent accumulators; exp: %s. Best of several trials. `n/a`: the CPU lacks the unit."
              % (c.get("fma_isa", "?"), c.get("exp_isa", "?")))
+    if c.get("clock_note"):
+        notes += " Clock: " + c["clock_note"] + "."
     return "\n".join(out) + "\n\n" + notes + "\n"
 
 
@@ -887,7 +892,13 @@ def judge_target(run, name, dtype, how, threshold):
         if r2 is None:
             return label, "no 2-thread result", None
         sp = t / r2["time_s"]["median"]
-        return label, "%.2f× (%s → %s)" % (sp, fmt_time(t), fmt_time(r2["time_s"]["median"])), sp >= threshold
+        clocks = {row["threads"]: row.get("clock_ghz") for row in ceiling_rows(run)}
+        bound = ""
+        if clocks.get(1) and clocks.get(2):   # what the clock alone allows (see clock_note)
+            bound = "; clock %s GHz at 1 busy core, %s at 2: at most %.2f×" % (
+                fmt_num(clocks[1], 3), fmt_num(clocks[2], 3), 2 * clocks[2] / clocks[1])
+        return label, "%.2f× (%s → %s%s)" % (sp, fmt_time(t), fmt_time(r2["time_s"]["median"]), bound), \
+            sp >= threshold
     return label, "?", None
 
 

@@ -1492,6 +1492,10 @@ static void run_ssd(void)
         c.Q[0] = 256; c.Q[1] = 100; c.nQ = 2; ssd_case(&c, dt);
         c = ssd_base(r, "G=1"); c.H = 4; c.G = 1; ssd_case(&c, dt);
         c = ssd_base(r, "G=H"); c.H = 3; c.G = 3; ssd_case(&c, dt);
+        /* more heads than a CPU worker's head block (8 with AVX-512): full blocks, a partial
+           one, block boundaries inside a group */
+        c = ssd_base(r, "H=19-head-blocks"); c.H = 19; c.G = 1; c.L = rng_int(r, 40, 90); ssd_case(&c, dt);
+        c = ssd_base(r, "H=12-G=3-head-blocks"); c.H = 12; c.G = 3; c.B = 2; ssd_case(&c, dt);
         c = ssd_base(r, "N1-P1"); c.N = 1; c.P = 1; ssd_case(&c, dt);
         c = ssd_base(r, "N256"); c.N = 256; c.L = 70; c.H = 2; c.G = 2; ssd_case(&c, dt);
         c = ssd_base(r, "Dskip-per-head"); c.dskip_per_head = 1; ssd_case(&c, dt);
