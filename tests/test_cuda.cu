@@ -608,7 +608,8 @@ static void prop_scan(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_t 
     if (varlen) B = 1;
     tlayout lu = random_layout(r, 3, strided), lo = random_layout(r, 3, strided), lb = random_layout(r, 4, strided);
     dten *u = dt_new(act_kind(dt), 3, B, D, L, 0, &lu), *delta = dt_new(act_kind(dt), 3, B, D, L, 0, &lu);
-    dten *z = dt_new(act_kind(dt), 3, B, D, L, 0, NULL), *out = dt_new(act_kind(dt), 3, B, D, L, 0, &lo);
+    dten *z = rng_coin(r) ? dt_new(act_kind(dt), 3, B, D, L, 0, NULL) : NULL;
+    dten *out = dt_new(act_kind(dt), 3, B, D, L, 0, &lo);
     dten *A = dt_new(TK_F32, 2, D, N, 0, 0, NULL), *Bm = dt_new(act_kind(dt), 4, B, G, N, L, &lb);
     dten *Cm = dt_new(act_kind(dt), 4, B, G, N, L, &lb), *Dk = dt_new(TK_F32, 1, D, 0, 0, 0, NULL);
     dten *bias = dt_new(TK_F32, 1, D, 0, 0, 0, NULL), *h0 = dt_new(TK_F32, 3, nseq, D, N, 0, NULL);
@@ -659,12 +660,15 @@ static void prop_scan(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_t 
 
 /* ================================================================ props: ssd */
 
+/* big: h0 past the f16 range (up to ~4 sd of 2e4) and small C: the tensor-core kernel's f16 Y_off scales both
+   (the output stays inside f16) */
 static void prop_ssd(props_rng *r, ssm_dtype dt, int64_t B, int64_t L, int64_t H, int64_t P, int64_t N, int64_t G,
-                     int64_t Q, int varlen, int inplace, int strided, int spike) {
+                     int64_t Q, int varlen, int inplace, int strided, int spike, int big) {
     char name[200];
-    snprintf(name, sizeof name, "ssd %s B=%lld L=%lld H=%lld P=%lld N=%lld G=%lld Q=%lld%s%s%s%s", dname(dt),
+    snprintf(name, sizeof name, "ssd %s B=%lld L=%lld H=%lld P=%lld N=%lld G=%lld Q=%lld%s%s%s%s%s", dname(dt),
              (long long)B, (long long)L, (long long)H, (long long)P, (long long)N, (long long)G, (long long)Q,
-             varlen ? " varlen" : "", inplace ? " inplace" : "", strided ? " strided" : "", spike ? " dt-spike" : "");
+             varlen ? " varlen" : "", inplace ? " inplace" : "", strided ? " strided" : "", spike ? " dt-spike" : "",
+             big ? " big-h0" : "");
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
     tlayout lx = random_layout(r, 4, strided), lo = random_layout(r, 4, strided), ld;
@@ -674,11 +678,12 @@ static void prop_ssd(props_rng *r, ssm_dtype dt, int64_t B, int64_t L, int64_t H
     dten *out = dt_new(act_kind(dt), 4, B, L, H, P, &lo), *dtt = dt_new(act_kind(dt), 3, B, L, H, 0, NULL);
     dten *A = dt_new(TK_F32, 1, H, 0, 0, 0, NULL), *Bm = dt_new(act_kind(dt), 4, B, L, G, N, NULL);
     dten *Cm = dt_new(act_kind(dt), 4, B, L, G, N, NULL), *Dk = dt_new(TK_F32, 2, H, P, 0, 0, &ld);
-    dten *bias = dt_new(TK_F32, 1, H, 0, 0, 0, NULL), *h0 = rng_int(r, 0, 3) ? dt_new(TK_F32, 4, nseq, H, P, N, NULL) : NULL;
+    dten *bias = dt_new(TK_F32, 1, H, 0, 0, 0, NULL);
+    dten *h0 = big || rng_int(r, 0, 3) ? dt_new(TK_F32, 4, nseq, H, P, N, NULL) : NULL;
     dten *hl = inplace && h0 ? NULL : dt_new(TK_F32, 4, nseq, H, P, N, NULL);
     dten *cu = varlen ? random_cu(r, nseq, L, rng_coin(r)) : NULL;
     dt_normal(x, r, 0, 1); dt_normal(z, r, 0, 1); dt_normal(dtt, r, 0, 1); dt_normal(Bm, r, 0, 1);
-    dt_normal(Cm, r, 0, 1); dt_normal(Dk, r, 0, 1); dt_normal(h0, r, 0, 1);
+    dt_normal(Cm, r, 0, big ? 3e-3 : 1.0); dt_normal(Dk, r, 0, 1); dt_normal(h0, r, 0, big ? 2e4 : 1.0);
     for (int64_t h = 0; h < H; h++) {
         tensor_set(A->t, h, -exp(rng_uniform(r) * 2.0 - 1.0));
         tensor_set(bias->t, h, -2.0 + 2.0 * rng_uniform(r));
@@ -1135,6 +1140,8 @@ static void run_props(props_rng *r) {
         prop_state_update(r, d, 5, 4, 6, 32, 4, 0, 1, 0);
         prop_state_update(r, d, 4, 2, 3, 17, 1, 0, 1, 1);
         prop_state_update(r, d, 3, 2, 4, 256, 2, 1, 0, 1);
+        prop_state_update(r, d, 64, 24, 64, 128, 1, 1, 1, 0);   /* vector path: the cp.async ring wraps */
+        prop_state_update(r, d, 9, 5, 7, 64, 5, 0, 0, 0);        /* vector path: P % 4 != 0, N < 128, untied */
         /* selective_scan: groups, odd N, N = 1 / 256, varlen, in place, strided, time-chunked */
         prop_scan(r, d, 2, 8, 45, 16, 1, 0, 0, 0);
         prop_scan(r, d, 1, 12, 70, 17, 4, 0, 1, 1);
@@ -1143,20 +1150,26 @@ static void run_props(props_rng *r) {
         prop_scan(r, d, 1, 3, g_quick ? 700 : 3000, 16, 1, 0, 0, 0);   /* few rows: NC > 1 */
         prop_scan(r, d, 1, 2, g_quick ? 600 : 2500, 8, 1, 1, 1, 0);     /* NC > 1, varlen, in place */
         prop_scan(r, d, 2, 5, 0, 4, 1, 0, 0, 0);                         /* L = 0 */
+        /* 16-bit: the thread-per-channel kernel (B*D >= 128 * SMs on GPUs up to 136 SMs) */
+        prop_scan(r, d, 4, 4352, 40, 16, 1, 0, 0, 0);    /* a partial 32-token tile */
+        prop_scan(r, d, 2, 8704, 64, 11, 2, 0, 1, 0);    /* odd N, 2 groups, in place */
+        prop_scan(r, d, 3, 5803, 48, 8, 1, 0, 0, 0);     /* 8 states, a partial block of channels */
         /* ssd: general kernel (odd P/N, strided, any Q) */
-        prop_ssd(r, d, 2, 37, 3, 5, 7, 1, 16, 0, 0, 1, 0);
-        prop_ssd(r, d, 1, 90, 4, 8, 17, 2, 32, 1, 1, 0, 0);
-        prop_ssd(r, d, 1, 70, 2, 3, 5, 2, 1, 0, 0, 0, 0);
-        prop_ssd(r, d, 1, 600, 2, 8, 16, 1, 256, 0, 0, 0, 1);
+        prop_ssd(r, d, 2, 37, 3, 5, 7, 1, 16, 0, 0, 1, 0, 0);
+        prop_ssd(r, d, 1, 90, 4, 8, 17, 2, 32, 1, 1, 0, 0, 0);
+        prop_ssd(r, d, 1, 70, 2, 3, 5, 2, 1, 0, 0, 0, 0, 0);
+        prop_ssd(r, d, 1, 600, 2, 8, 16, 1, 256, 0, 0, 0, 1, 0);
         /* ssd: tensor-core kernel (16-bit, P = 64, N = 64 / 128; chunks of min(Q, 128) tokens,
            handed out chunk-major over the batch rows) */
-        prop_ssd(r, d, 2, g_quick ? 300 : 700, 3, 64, 128, 1, 256, 0, 0, 0, 0);
-        prop_ssd(r, d, 1, g_quick ? 200 : 400, 4, 64, 64, 2, 128, 1, 1, 0, 0);
-        prop_ssd(r, d, 1, g_quick ? 300 : 640, 2, 64, 128, 2, 100, 0, 1, 0, 1);
-        prop_ssd(r, d, 1, 130, 4, 64, 128, 4, 64, 1, 0, 0, 0);
-        prop_ssd(r, d, 4, g_quick ? 300 : 1000, 2, 64, 128, 2, 256, 0, 0, 0, 1);   /* 4 rows of chains, tails */
-        prop_ssd(r, d, 3, g_quick ? 200 : 530, 2, 64, 64, 1, 512, 0, 1, 0, 0);     /* Q > 128, in place */
-        prop_ssd(r, d, 2, 45, 3, 64, 128, 3, 7, 0, 0, 0, 1);                       /* Q < 16, one tile per chunk */
+        prop_ssd(r, d, 2, g_quick ? 300 : 700, 3, 64, 128, 1, 256, 0, 0, 0, 0, 0);
+        prop_ssd(r, d, 1, g_quick ? 200 : 400, 4, 64, 64, 2, 128, 1, 1, 0, 0, 0);
+        prop_ssd(r, d, 1, g_quick ? 300 : 640, 2, 64, 128, 2, 100, 0, 1, 0, 1, 0);
+        prop_ssd(r, d, 1, 130, 4, 64, 128, 4, 64, 1, 0, 0, 0, 0);
+        prop_ssd(r, d, 4, g_quick ? 300 : 1000, 2, 64, 128, 2, 256, 0, 0, 0, 1, 0);   /* 4 rows of chains, tails */
+        prop_ssd(r, d, 3, g_quick ? 200 : 530, 2, 64, 64, 1, 512, 0, 1, 0, 0, 0);     /* Q > 128, in place */
+        prop_ssd(r, d, 2, 45, 3, 64, 128, 3, 7, 0, 0, 0, 1, 0);                       /* Q < 16, one tile per chunk */
+        prop_ssd(r, d, 2, 300, 2, 64, 128, 1, 128, 0, 0, 0, 0, 1);                    /* S_in past f16, small C */
+        prop_ssd(r, d, 1, 200, 2, 64, 64, 1, 64, 1, 1, 0, 0, 1);                      /* the same, varlen, in place */
         /* hsa_select: stick / softmax, K > C, no chunks, window, offset */
         prop_hsa_select(r, d, 2, 70, 5, 2, 8, 3, 16, 0, 0, 0);
         prop_hsa_select(r, d, 1, 40, 3, 1, 6, 5, 8, 0, 0, 1);
@@ -1182,6 +1195,13 @@ static void run_props(props_rng *r) {
         prop_hsa_attention(r, d, 1, 40, 256, 256, 1, 64, 64, 8, 32, 0.0f, 1, 0, 1);
         prop_hsa_attention(r, d, 3, 1, 4096, 16, 1, 64, 64, 8, 64, 0.0f, 1, 0, 0);
         prop_hsa_attention(r, d, 1, 300, 16384, 2, 1, 64, 64, 16, 16, 0.0f, 1, 0, 0);
+        /* token-major kernel (G % 16 == 0): two KV heads with strided q / o and sm_n; K = 40
+           (slots past lane 31) with repeats and out-of-range indices; S = 16 and 48; G = 48 (three
+           tiles per token); more chunks than the windowed kernel takes (C = 1152) */
+        prop_hsa_attention(r, d, 2, 70, 256, 32, 2, 64, 64, 8, 32, 1.0f, 1, 1, 0);
+        prop_hsa_attention(r, d, 1, 60, 1024, 16, 1, 64, 64, 40, 16, 0.0f, 1, 0, 1);
+        prop_hsa_attention(r, d, 1, 50, 480, 48, 1, 64, 64, 7, 48, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 20, 18432, 16, 1, 64, 64, 12, 16, 0.0f, 1, 0, 0);
     }
     prop_graph(r);
     prop_errors();
