@@ -28,8 +28,9 @@
                       (once per head with Mamba-2's tied A/dt) when A is constant along N
      ssd              SPEC §3: the chunked algorithm on a 6x64 register-blocked FMA micro-kernel;
                       C, Bᵀ and C Bᵀ computed once per (chunk, group) and shared by its heads,
-                      which a worker takes through the chunks 8 at a time; with bf16 I/O on CPUs with AMX-BF16 the four chunk products run on
-                      tiles instead (f32 operands split into two bf16 terms: SPEC §7 holds)
+                      which a worker takes through the chunks 8 at a time; with bf16 I/O on
+                      CPUs with AMX-BF16 the four chunk products run on tiles instead (f32
+                      operands split into two bf16 terms: SPEC §7 holds)
      conv1d           SPEC §4: over time for long rows (shifted windows by permutes), over 16
                       channels for short ones (decode) and channel-contiguous layouts
      hsa_select       SPEC §5: vector dot products for the scores, the portable top-k
@@ -1194,9 +1195,10 @@ static SSM__AVX512_TARGET ssm_status ssm__avx512_conv1d(const ssm_conv1d_params 
    (C, Bᵀ, CB: 512 KiB at the canonical shape, more with AMX) is then read from memory once per
    head block and from L2 for the other heads, instead of once per head (measured on a Xeon
    whose last-level cache streams at DRAM speed, 13 GB/s per core, it was a quarter of the
-   time), and the heads' rows of x, z and out sit side by side in the same pages. The next chunk's rows are
-   prefetched while one computes: one head's rows of a (B, L, H, P) tensor are a few hundred bytes
-   every few kilobytes, which the hardware prefetchers do not follow across pages. */
+   time), and the heads' rows of x, z and out sit side by side in the same pages. The next
+   chunk's rows are prefetched while one computes: one head's rows of a (B, L, H, P) tensor are a
+   few hundred bytes every few kilobytes, which the hardware prefetchers do not follow across
+   pages. */
 
 #define SSM__AVX512_MR 6   /* micro-kernel rows */
 #ifndef SSM__AVX512_SSD_HEADS
