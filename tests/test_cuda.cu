@@ -17,7 +17,7 @@
 
    The last line is "N passed, M failed, K skipped"; the exit status is 1 on any failure.
 
-   usage: test_cuda [--props] [--quick] [--big] [--seed=N] [DIR_OR_FILE...] */
+   usage: test_cuda [--props] [--quick] [--only=OP] [--big] [--seed=N] [DIR_OR_FILE...] */
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <dirent.h>
@@ -43,6 +43,9 @@
 
 static cudaStream_t g_stream;
 static int g_quick;
+static const char *g_only;   /* --only=PREFIX: the property cases whose name starts with it */
+
+static int wanted(const char *name) { return !g_only || strncmp(name, g_only, strlen(g_only)) == 0; }
 
 /* ================================================================ device workspace */
 
@@ -451,6 +454,7 @@ static void prop_conv1d(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_
     char name[160];
     snprintf(name, sizeof name, "conv1d %s B=%lld D=%lld L=%lld W=%lld%s%s%s", dname(dt), (long long)B, (long long)D,
              (long long)L, (long long)W, varlen ? " varlen" : "", cache ? " cache" : "", strided ? " strided" : "");
+    if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 5) : B;
     if (varlen) B = 1;
     const int64_t rows = cache ? nseq + 3 : nseq;
@@ -525,6 +529,7 @@ static void prop_state_update(props_rng *r, ssm_dtype dt, int64_t B, int64_t H, 
     snprintf(name, sizeof name, "state_update %s B=%lld H=%lld P=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)H, (long long)P, (long long)N, (long long)G, tied ? " tied" : "", cache ? " cache" : "",
              strided ? " strided" : "");
+    if (!wanted(name)) return;
     const int64_t Ns = cache ? B + 4 : B;
     tlayout ls = random_layout(r, 4, strided), la;
     memset(&la, 0, sizeof la);
@@ -604,6 +609,7 @@ static void prop_scan(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_t 
     snprintf(name, sizeof name, "selective_scan %s B=%lld D=%lld L=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)D, (long long)L, (long long)N, (long long)G, varlen ? " varlen" : "", inplace ? " inplace" : "",
              strided ? " strided" : "");
+    if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
     tlayout lu = random_layout(r, 3, strided), lo = random_layout(r, 3, strided), lb = random_layout(r, 4, strided);
@@ -669,6 +675,7 @@ static void prop_ssd(props_rng *r, ssm_dtype dt, int64_t B, int64_t L, int64_t H
              (long long)B, (long long)L, (long long)H, (long long)P, (long long)N, (long long)G, (long long)Q,
              varlen ? " varlen" : "", inplace ? " inplace" : "", strided ? " strided" : "", spike ? " dt-spike" : "",
              big ? " big-h0" : "");
+    if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
     tlayout lx = random_layout(r, 4, strided), lo = random_layout(r, 4, strided), ld;
@@ -743,6 +750,7 @@ static void prop_hsa_select(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, i
     snprintf(name, sizeof name, "hsa_select %s B=%lld Lq=%lld C=%lld HR=%lld R=%lld K=%lld S=%lld off=%lld win=%lld %s",
              dname(dt), (long long)B, (long long)Lq, (long long)C, (long long)HR, (long long)R, (long long)K,
              (long long)S, (long long)q_offset, (long long)window, softmax ? "softmax" : "stick");
+    if (!wanted(name)) return;
     dten *qr = dt_new(act_kind(dt), 4, B, Lq, HR, R, NULL), *lmk = dt_new(act_kind(dt), 4, B, C, HR, R, NULL);
     dten *idx = dt_new(TK_I32, 4, B, Lq, HR, K, NULL), *w = dt_new(TK_F32, 4, B, Lq, HR, K, NULL);
     dt_normal(qr, r, 0, 1);
@@ -859,6 +867,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
              dname(dt), (long long)B, (long long)Lq, (long long)Lk, (long long)HQ, (long long)HK, (long long)E,
              (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "",
              repeats ? " repeats" : "");
+    if (!wanted(name)) return;
     const int64_t C = Lk / S;
     tlayout lq = random_layout(r, 4, strided), lo = random_layout(r, 4, strided);
     dten *q = dt_new(act_kind(dt), 4, B, Lq, HQ, E, &lq), *k = dt_new(act_kind(dt), 4, B, Lk, HK, E, NULL);
@@ -1213,6 +1222,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--props") == 0) props = 1;
         else if (strcmp(argv[i], "--big") == 0) big = 1;
         else if (strcmp(argv[i], "--quick") == 0) g_quick = 1;
+        else if (strncmp(argv[i], "--only=", 7) == 0) g_only = argv[i] + 7;
         else if (strncmp(argv[i], "--seed=", 7) != 0) ngold++;
     }
     cudaDeviceProp prop;
@@ -1233,7 +1243,7 @@ int main(int argc, char **argv) {
             big_conv1d(&r);
         }
     }
-    if (!props && !big && ngold == 0) fprintf(stderr, "usage: %s [--props] [--quick] [--big] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
+    if (!props && !big && ngold == 0) fprintf(stderr, "usage: %s [--props] [--quick] [--only=OP] [--big] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
     if (g_ws) CK(cudaFree(g_ws));
     CK(cudaStreamDestroy(g_stream));
     return props_finish();
