@@ -2839,6 +2839,25 @@ static __device__ __forceinline__ float ssm__cu_ssd_finish(const ssm__cu_ssd_arg
 #define SSM__SSDG_QMAX 512
 #define SSM__SSDG_SMEM ((size_t)SSM__SSDG_QMAX * 12 + (size_t)(64 * 33 + 3 * 64 * 65) * 4)
 
+/* acc[r][c] += sum over k < K of A(r, k) B(k, c) for the 4x4 register tile a thread of the f32
+   fallback owns: A(r, k) = a[r * ars + k * aks] (row- or column-major staging), B(k, c) =
+   b[k * 65 + c] (the 65-float pitch keeps the 16 column groups on distinct banks). */
+template <int K>
+static __device__ __forceinline__ void ssm__cu_tile4x4(float (&acc)[4][4], const float *a, int ars, int aks, const float *b) {
+#pragma unroll 8
+    for (int k = 0; k < K; ++k) {
+        float av[4], bv[4];
+#pragma unroll
+        for (int r = 0; r < 4; ++r) av[r] = a[r * ars + k * aks];
+#pragma unroll
+        for (int c = 0; c < 4; ++c) bv[c] = b[k * 65 + c];
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+#pragma unroll
+            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
+    }
+}
+
 template <typename T>
 __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_args a) {
     extern __shared__ double ssm__cu_ssdg_smem[];
@@ -2866,11 +2885,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
 
         for (int64_t p0 = 0; p0 < P; p0 += 64) {
             for (int i0 = 0; i0 < q; i0 += 64) {
-                float acc[4][4];
-#pragma unroll
-                for (int r = 0; r < 4; ++r)
-#pragma unroll
-                    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
+                float acc[4][4] = {};
                 /* Y_off = C S_in^T, scaled by exp(cum_i) */
                 for (int64_t n0 = 0; n0 < N; n0 += 32) {
                     __syncthreads();
@@ -2885,18 +2900,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
                         sB[nn * 65 + pp] = n < N && p < P ? ssm__cu_ssd_sin(a, it, h, prev, p, n) : 0.0f;
                     }
                     __syncthreads();
-#pragma unroll 8
-                    for (int k = 0; k < 32; ++k) {
-                        float av[4], bv[4];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r) av[r] = sA[(ty * 4 + r) * 33 + k];
-#pragma unroll
-                        for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r)
-#pragma unroll
-                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
-                    }
+                    ssm__cu_tile4x4<32>(acc, sA + ty * 4 * 33, 33, 1, sB + tx * 4);
                 }
 #pragma unroll
                 for (int r = 0; r < 4; ++r) {
@@ -2907,11 +2911,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
                 }
                 /* Y_diag = (C B^T o decay) (dt x) over the column tiles up to the diagonal */
                 for (int j0 = 0; j0 <= i0; j0 += 64) {
-                    float m[4][4];
-#pragma unroll
-                    for (int r = 0; r < 4; ++r)
-#pragma unroll
-                        for (int c = 0; c < 4; ++c) m[r][c] = 0.0f;
+                    float m[4][4] = {};
                     for (int64_t n0 = 0; n0 < N; n0 += 32) {
                         __syncthreads();
                         for (int e = tid; e < 64 * 32; e += 256) {
@@ -2925,18 +2925,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
                             sB[nn * 65 + jj] = j < q && n < N ? ssm__cu_ldg<T>(a.Bm.p, bb + j * a.Bm.s[1] + n * a.Bm.s[3]) : 0.0f;
                         }
                         __syncthreads();
-#pragma unroll 8
-                        for (int k = 0; k < 32; ++k) {
-                            float av[4], bv[4];
-#pragma unroll
-                            for (int r = 0; r < 4; ++r) av[r] = sA[(ty * 4 + r) * 33 + k];
-#pragma unroll
-                            for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
-#pragma unroll
-                            for (int r = 0; r < 4; ++r)
-#pragma unroll
-                                for (int c = 0; c < 4; ++c) m[r][c] += av[r] * bv[c];
-                        }
+                        ssm__cu_tile4x4<32>(m, sA + ty * 4 * 33, 33, 1, sB + tx * 4);
                     }
 #pragma unroll
                     for (int r = 0; r < 4; ++r)
@@ -2954,18 +2943,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
                         sX[jj * 65 + pp] = j < q && p < P ? ssm__cu_ldg<T>(a.x.p, xb + j * a.x.s[1] + p * a.x.s[3]) : 0.0f;
                     }
                     __syncthreads();
-#pragma unroll 8
-                    for (int k = 0; k < 64; ++k) {
-                        float av[4], bv[4];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r) av[r] = sM[(ty * 4 + r) * 65 + k];
-#pragma unroll
-                        for (int c = 0; c < 4; ++c) bv[c] = sX[k * 65 + tx * 4 + c];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r)
-#pragma unroll
-                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
-                    }
+                    ssm__cu_tile4x4<64>(acc, sM + ty * 4 * 65, 65, 1, sX + tx * 4);
                 }
 #pragma unroll
                 for (int r = 0; r < 4; ++r)
@@ -2985,11 +2963,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
         const float e_end = ssm__cu_exp(ssm__cu_min0((float)cum_end));
         for (int64_t p0 = 0; p0 < P; p0 += 64) {
             for (int64_t n0 = 0; n0 < N; n0 += 64) {
-                float acc[4][4];
-#pragma unroll
-                for (int r = 0; r < 4; ++r)
-#pragma unroll
-                    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
+                float acc[4][4] = {};
                 for (int j0 = 0; j0 < q; j0 += 32) {
                     __syncthreads();
                     for (int e = tid; e < 32 * 64; e += 256) {
@@ -3004,18 +2978,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
                         sB[jj * 65 + cc] = wv;
                     }
                     __syncthreads();
-#pragma unroll 8
-                    for (int k = 0; k < 32; ++k) {
-                        float av[4], bv[4];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r) av[r] = sX[k * 65 + ty * 4 + r];
-#pragma unroll
-                        for (int c = 0; c < 4; ++c) bv[c] = sB[k * 65 + tx * 4 + c];
-#pragma unroll
-                        for (int r = 0; r < 4; ++r)
-#pragma unroll
-                            for (int c = 0; c < 4; ++c) acc[r][c] += av[r] * bv[c];
-                    }
+                    ssm__cu_tile4x4<32>(acc, sX + ty * 4, 1, 65, sB + tx * 4);
                 }
 #pragma unroll
                 for (int r = 0; r < 4; ++r)
