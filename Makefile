@@ -221,10 +221,10 @@ $(CUDA_BUILD)/bench_json.o: bench/bench_json.c bench/bench_json.h
 $(CUDA_BUILD)/ssm_impl_cuda.o: tests/ssm_impl_cuda.cu ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -t 0 -c $< -o $@
-$(CUDA_BUILD)/test_cuda.o: tests/test_cuda.cu tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+$(CUDA_BUILD)/test_cuda.o: tests/test_cuda.cu tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
-$(CUDA_BUILD)/bench_cuda.o: bench/bench_cuda.cu bench/bench_json.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+$(CUDA_BUILD)/bench_cuda.o: bench/bench_cuda.cu tests/cuda_check.h bench/bench_json.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -Xcompiler -fopenmp -DBENCH_HAVE_CUBLAS '-DBENCH_GIT="$(CUDA_GIT)"' '-DBENCH_FLAGS="$(NVFLAGS)"' -c $< -o $@
 $(CUDA_BUILD)/test_cuda: $(CUDA_BUILD)/test_cuda.o $(CUDA_BUILD)/ssm_impl_cuda.o $(CUDA_BUILD)/ssm_ref.o $(CUDA_BUILD)/check.o $(CUDA_BUILD)/golden.o

@@ -46,14 +46,7 @@ extern "C" {   /* bench_json.h is C without C++ guards */
 #define BENCH_GIT "?"
 #endif
 
-#define CK(call)                                                                                          \
-    do {                                                                                                  \
-        cudaError_t e_ = (call);                                                                          \
-        if (e_ != cudaSuccess) {                                                                          \
-            fprintf(stderr, "CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__);      \
-            exit(2);                                                                                      \
-        }                                                                                                 \
-    } while (0)
+#include "../tests/cuda_check.h"
 
 static cudaStream_t g_stream;
 static int g_quick, g_reps_cap = 64;

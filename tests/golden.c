@@ -896,3 +896,30 @@ void golden_format_index(const golden_output *o, int64_t flat, char *buf, size_t
         at += (size_t)snprintf(buf + at, size - at, "%s%lld", d ? "," : "", (long long)index[d]);
     if (at < size) snprintf(buf + at, size - at, "]");
 }
+
+void golden_print_report(const char *case_name, const char *backend, const golden_report *rep)
+{
+    const check_result *c = &rep->check;
+    printf("%s %s %s", golden_verdict_name(rep->verdict), case_name, backend);
+    if (rep->verdict == GOLDEN_SKIP) {
+        printf(" (%s)\n", rep->message);
+        fflush(stdout);
+        return;
+    }
+    if (rep->output) {
+        printf(" max_err=%.3g rel_l2=%.3g", c->max_err, c->rel_l2);
+        if (rep->output->cls == CHECK_F16 || rep->output->cls == CHECK_BF16)
+            printf(" floor=%.3g", c->floor);
+        printf(" [%s]", rep->output->name);
+    }
+    if (rep->verdict == GOLDEN_FAIL) {
+        if (rep->output && c->worst >= 0) {
+            char at[128];
+            golden_format_index(rep->output, c->worst, at, sizeof at);
+            printf(" at %s expected %.9g got %.9g", at, c->expected, c->got);
+        }
+        printf(": %s", rep->message);
+    }
+    printf("\n");
+    fflush(stdout);
+}

@@ -125,6 +125,9 @@ void golden_execute(golden_run *run, int backend, golden_report *rep);
 
 /* Writes "name[i,j,k]" for a flat index into an output, e.g. "out[0,3,17]". */
 void golden_format_index(const golden_output *o, int64_t flat, char *buf, size_t size);
+/* Prints one result line, "PASS|FAIL|SKIP case backend max_err=... rel_l2=... [output]", with the
+   worst element and the reason on a FAIL, and flushes (a crash later keeps the line). */
+void golden_print_report(const char *case_name, const char *backend, const golden_report *rep);
 
 #ifdef __cplusplus
 }

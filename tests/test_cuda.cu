@@ -32,14 +32,7 @@
 #include "golden.h"
 #include "props.h"
 
-#define CK(call)                                                                                          \
-    do {                                                                                                  \
-        cudaError_t e_ = (call);                                                                          \
-        if (e_ != cudaSuccess) {                                                                          \
-            fprintf(stderr, "CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__);      \
-            exit(2);                                                                                      \
-        }                                                                                                 \
-    } while (0)
+#include "cuda_check.h"
 
 static cudaStream_t g_stream;
 static int g_quick;
@@ -214,30 +207,6 @@ static void mirror_params(golden_run *run, mirror *m, void *dp) {
     }
 }
 
-static void print_golden(const char *case_name, const golden_report *rep) {
-    const check_result *c = &rep->check;
-    printf("%s %s cuda", golden_verdict_name(rep->verdict), case_name);
-    if (rep->verdict == GOLDEN_SKIP) {
-        printf(" (%s)\n", rep->message);
-        return;
-    }
-    if (rep->output) {
-        printf(" max_err=%.3g rel_l2=%.3g", c->max_err, c->rel_l2);
-        if (rep->output->cls == CHECK_F16 || rep->output->cls == CHECK_BF16) printf(" floor=%.3g", c->floor);
-        printf(" [%s]", rep->output->name);
-    }
-    if (rep->verdict == GOLDEN_FAIL) {
-        if (rep->output && c->worst >= 0) {
-            char at[128];
-            golden_format_index(rep->output, c->worst, at, sizeof at);
-            printf(" at %s expected %.9g got %.9g", at, c->expected, c->got);
-        }
-        printf(": %s", rep->message);
-    }
-    printf("\n");
-    fflush(stdout);
-}
-
 static void golden_case_on_device(const char *path) {
     golden_case gc;
     golden_run run;
@@ -279,7 +248,7 @@ static void golden_case_on_device(const char *path) {
         mirror_free(&m);
         golden_release(&run);
     }
-    print_golden(gc.name, &rep);
+    golden_print_report(gc.name, "cuda", &rep);
     if (rep.verdict == GOLDEN_PASS) props_counts.passed++;
     else if (rep.verdict == GOLDEN_FAIL) props_counts.failed++;
     else props_counts.skipped++;

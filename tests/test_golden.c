@@ -81,31 +81,6 @@ static void count(tally *t, golden_verdict v)
     else t->skipped++;
 }
 
-static void print_line(const char *case_name, int backend, const golden_report *rep)
-{
-    const check_result *c = &rep->check;
-    printf("%s %s %s", golden_verdict_name(rep->verdict), case_name, backend_name(backend));
-    if (rep->verdict == GOLDEN_SKIP) {
-        printf(" (%s)\n", rep->message);
-        return;
-    }
-    if (rep->output) {
-        printf(" max_err=%.3g rel_l2=%.3g", c->max_err, c->rel_l2);
-        if (rep->output->cls == CHECK_F16 || rep->output->cls == CHECK_BF16)
-            printf(" floor=%.3g", c->floor);
-        printf(" [%s]", rep->output->name);
-    }
-    if (rep->verdict == GOLDEN_FAIL) {
-        if (rep->output && c->worst >= 0) {
-            char at[128];
-            golden_format_index(rep->output, c->worst, at, sizeof at);
-            printf(" at %s expected %.9g got %.9g", at, c->expected, c->got);
-        }
-        printf(": %s", rep->message);
-    }
-    printf("\n");
-}
-
 /* One case on every backend: each available CPU ISA, then the reference. */
 static void run_case(const char *path, tally *t)
 {
@@ -134,7 +109,7 @@ static void run_case(const char *path, tally *t)
             rep.verdict = prepared;
             snprintf(rep.message, sizeof rep.message, "%s", why);
         }
-        print_line(gc.name, backends[i], &rep);
+        golden_print_report(gc.name, backend_name(backends[i]), &rep);
         count(t, rep.verdict);
     }
     if (prepared == GOLDEN_PASS) golden_release(&run);
