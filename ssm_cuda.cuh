@@ -583,35 +583,23 @@ SSM_CUDA_API ssm_status ssm_cuda_conv1d(const ssm_conv1d_params *p, cudaStream_t
 /* ================================================================ state_update (SPEC §2)
 
    Bandwidth-bound: the state is read once and written once, so what matters is how many bytes
-   each SM keeps in flight. The vector path (unit-stride, 16-byte aligned state rows, N <= 128,
-   N % 4 == 0) runs a persistent grid: each warp walks work items of SSM__STEP_ROWS state rows
-   (b, h, p..p+3), lane l owning n = 4l..4l+3 of each row. The items' state rows stream through
-   a ring of SSM__STEP_STAGES shared-memory slots with cp.async, several items ahead of the one
-   being computed (a lane reads back only what it copied itself, so no barrier is needed), and
-   the small operands (x, z, dt, A, D, B, C) are loaded into registers one item ahead. y is a
-   transposed warp reduction that leaves row r's sum in lane 8r, which finishes the row. When A,
-   dt and dt_bias are tied over P and N (Mamba-2), exp(dt'A) is one scalar per row. Other
-   layouts run a general kernel: a warp per row, strided scalar loop over n. */
+   each SM keeps in flight and how few instructions each byte costs. The vector path
+   (unit-stride, 16-byte aligned state rows, N <= 128, N % 4 == 0) gives a block 32 rows of one
+   (b, h), a warp 8 of them, lane l owning n = 4l..4l+3 of each row; y is a transposed warp
+   reduction that leaves row r's sum in lanes 4r..4r+3. When A is tied over N (Mamba-2),
+   exp(dt'A) is one scalar per row; when dt and dt_bias are tied over P, dt' is one per (b, h).
+   Other layouts run a general kernel: a warp per row, strided scalar loop over n. */
 
 typedef struct ssm__cu_step_args {
-    int64_t B, H, P, N, per_group, Ns, PQ, items, per_warp;   /* PQ: row groups per (b, h); items: B*H*PQ;
-                                                                 per_warp: items per warp (vector path) */
-    int softplus, limit, tied, dt_tied;
+    int64_t B, H, P, N, per_group, Ns, PQ, items;   /* PQ: row blocks per (b, h); items: B*H*PQ */
+    int softplus, limit, tied, dt_tied, narrow;   /* narrow: items < 2^32 */
     float dt_min, dt_max;
     ssm__cu_cv state, x, dt, A, Bm, Cm, Dskip, z, dtbias, idx, out;
 } ssm__cu_step_args;
 
 #define SSM__STEP_WARPS 8    /* general kernel: warps per block, one row each */
-#define SSM__STEP_ROWS 4     /* vector path: rows per warp item (the y reduction assumes 4) */
-#define SSM__STEP_STAGES 4   /* vector path: items in flight per warp, the ring's slots */
-#define SSM__STEP_VWARPS 8   /* vector path: warps per block */
-
-/* cp.async helpers, defined with hsa_attention below */
-static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src);
-static __device__ __forceinline__ void ssm__cu_cp_commit(void);
-template <int PENDING> static __device__ __forceinline__ void ssm__cu_cp_wait(void) {
-    asm volatile("cp.async.wait_group %0;" ::"n"(PENDING) : "memory");
-}
+#define SSM__STEP_ROWS 8     /* vector path: rows per warp (the y reduction assumes 8) */
+#define SSM__STEP_VWARPS 4   /* vector path: warps per block */
 
 template <typename T>
 static __device__ __forceinline__ float ssm__cu_step_dt(const ssm__cu_step_args &a, int64_t b, int64_t h, int64_t p) {
@@ -674,167 +662,96 @@ __global__ void __launch_bounds__(32 * SSM__STEP_WARPS) ssm__cu_step_kernel(ssm_
     }
 }
 
-/* Vector path: a warp's position in its contiguous run of items, advanced without divisions. */
-typedef struct ssm__cu_step_cursor {
-    int64_t b, h, pq, s;   /* s: the state row of b, < 0 for padding */
-    float *base;           /* state[s, h, 0, 0] */
-} ssm__cu_step_cursor;
-
-static __device__ __forceinline__ void ssm__cu_step_rebase(const ssm__cu_step_args &a, ssm__cu_step_cursor *c) {
-    c->base = (float *)a.state.p + (c->s >= 0 ? c->s * a.state.s[0] + c->h * a.state.s[1] : 0);
+/* a / b, in 32 bits when `narrow` (a < 2^32): the 64-bit division is a long subroutine on the
+   path to the item's first load. */
+static __device__ __forceinline__ int64_t ssm__cu_step_div(int64_t a, int64_t b, int narrow) {
+    return narrow ? (int64_t)((uint32_t)a / (uint32_t)b) : a / b;
 }
 
-static __device__ __forceinline__ ssm__cu_step_cursor ssm__cu_step_seek(const ssm__cu_step_args &a, int64_t item) {
-    ssm__cu_step_cursor c;
-    const int64_t bh = item / a.PQ;
-    c.b = bh / a.H;
-    c.h = bh - c.b * a.H;
-    c.pq = item - bh * a.PQ;
-    c.s = c.b < a.B ? ssm__cu_step_srow(a, c.b) : -1;
-    ssm__cu_step_rebase(a, &c);
-    return c;
-}
-static __device__ __forceinline__ void ssm__cu_step_next(const ssm__cu_step_args &a, ssm__cu_step_cursor *c) {
-    if (++c->pq < a.PQ) return;
-    c->pq = 0;
-    if (++c->h == a.H) {
-        c->h = 0;
-        ++c->b;
-        c->s = c->b < a.B ? ssm__cu_step_srow(a, c->b) : -1;
-    }
-    ssm__cu_step_rebase(a, c);
-}
-
-static __device__ __forceinline__ float4 *ssm__cu_step_row(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c, int r) {
-    return (float4 *)(c.base + (c.pq * SSM__STEP_ROWS + r) * a.state.s[2]);
-}
-
-/* Issue the cp.async copies of an item's state rows into its ring slot (nothing for padding or
-   past the warp's last item); one commit group per item either way, so wait counts stay fixed. */
-static __device__ __forceinline__ void ssm__cu_step_fetch(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                       bool live, float4 *slot, int lane) {
-    if (live && c.s >= 0 && lane * 4 < a.N) {
+/* Sum over the warp of 8 rows at once (v[r]: this lane's part of row r): 9 shuffles instead of
+   40; each halving step keeps the half of the rows picked by one lane bit, so row r's total
+   lands in lanes 4r..4r+3. */
+static __device__ __forceinline__ float ssm__cu_step_reduce8(const float *v, int lane) {
+    const bool b4 = (lane & 16) != 0, b2 = (lane & 8) != 0, b1 = (lane & 4) != 0;
+    float k4[4], k2[2];
 #pragma unroll
-        for (int r = 0; r < SSM__STEP_ROWS; ++r)
-            if (c.pq * SSM__STEP_ROWS + r < a.P) ssm__cu_cp16(slot + r * 32 + lane, ssm__cu_step_row(a, c, r) + lane);
-    }
-    ssm__cu_cp_commit();
-}
-
-/* An item's operands. B, C and a tied dt' change only with (b, h) (fresh: reload them); lane 8r
-   holds row r's x, z, D, A and untied dt'. */
-typedef struct ssm__cu_step_ops {
-    float x, z, dskip, a, dt, Bv[4], Cv[4];
-} ssm__cu_step_ops;
-
-template <typename T>
-static __device__ __forceinline__ void ssm__cu_step_operands(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                          bool fresh, int lane, ssm__cu_step_ops *o) {
-    const int64_t b = c.b, h = c.h, p = c.pq * SSM__STEP_ROWS + (lane >> 3);
-    if (fresh) {
-        const int64_t g = h / a.per_group;
-        if (a.dt_tied) o->dt = ssm__cu_step_dt<T>(a, b, h, 0);   /* the same address in every lane */
+    for (int j = 0; j < 4; ++j) k4[j] = (b4 ? v[4 + j] : v[j]) + __shfl_xor_sync(0xffffffffu, b4 ? v[j] : v[4 + j], 16);
 #pragma unroll
-        for (int k = 0; k < 4; ++k) {   /* 0 past N: lanes without states add nothing to y */
-            const int64_t n = lane * 4 + k;
-            o->Bv[k] = n < a.N ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]) : 0.0f;
-            o->Cv[k] = n < a.N ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]) : 0.0f;
-        }
-    }
-    if ((lane & 7) == 0 && p < a.P) {   /* lane 8r owns row r */
-        o->x = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + p * a.x.s[2]);
-        if (a.z.p) o->z = ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + p * a.z.s[2]);
-        o->dskip = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f);
-        if (a.tied) o->a = __ldg((const float *)a.A.p + h * a.A.s[0] + p * a.A.s[1]);
-        if (!a.dt_tied) o->dt = ssm__cu_step_dt<T>(a, b, h, p);
-    }
-}
-
-/* Sum of v over the warp for 4 rows at once (v[r]: this lane's part of row r): 6 shuffles
-   instead of 20; row r's total lands in lane 8r. */
-static __device__ __forceinline__ float ssm__cu_step_reduce4(const float *v, int lane) {
-    const bool hi = (lane & 16) != 0, mid = (lane & 8) != 0;
-    float k0 = hi ? v[2] : v[0], k1 = hi ? v[3] : v[1];
-    k0 += __shfl_xor_sync(0xffffffffu, hi ? v[0] : v[2], 16);
-    k1 += __shfl_xor_sync(0xffffffffu, hi ? v[1] : v[3], 16);
-    float y = mid ? k1 : k0;
-    y += __shfl_xor_sync(0xffffffffu, mid ? k0 : k1, 8);
-    y += __shfl_xor_sync(0xffffffffu, y, 4);
+    for (int j = 0; j < 2; ++j) k2[j] = (b2 ? k4[2 + j] : k4[j]) + __shfl_xor_sync(0xffffffffu, b2 ? k4[j] : k4[2 + j], 8);
+    float y = (b1 ? k2[1] : k2[0]) + __shfl_xor_sync(0xffffffffu, b1 ? k2[0] : k2[1], 4);
     y += __shfl_xor_sync(0xffffffffu, y, 2);
     y += __shfl_xor_sync(0xffffffffu, y, 1);
     return y;
 }
 
-/* One item: its rows from the ring slot, updated and stored; y reduced; lane 8r finishes row r. */
-template <typename T>
-static __device__ __forceinline__ void ssm__cu_step_item(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                      const ssm__cu_step_ops &o, const float4 *slot, int lane) {
-    float ys[SSM__STEP_ROWS];
+/* Vector path: a block takes SSM__STEP_VWARPS * SSM__STEP_ROWS consecutive rows of one (b, h)
+   (an item), a warp SSM__STEP_ROWS of them. Every state load of the warp's rows is issued before
+   any is used (the bytes in flight are what set the bandwidth; a resident block has 16 KB
+   outstanding), addresses are one base per item plus 32-bit row offsets, and lane 4r alone
+   loads row r's operands and computes its dt' and exp(dt'A) (TIED: A tied over N), which the
+   other lanes take by shuffle. TIED is a template parameter so that the tied kernel carries no
+   registers for the untied one's per-element A loads: it fits in 80 registers without spills,
+   6 blocks per SM (capped at 64 registers for 8 blocks it spilled and measured 1.6% slower). */
+template <typename T, bool TIED>
+__global__ void __launch_bounds__(32 * SSM__STEP_VWARPS, 6) ssm__cu_step_vec_kernel(ssm__cu_step_args a) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, own = lane >> 2;   /* lane 4r owns row r */
+    const bool has_n = lane * 4 < a.N;
+    for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
+        const int64_t bh = ssm__cu_step_div(item, a.PQ, a.narrow), b = ssm__cu_step_div(bh, a.H, a.narrow), h = bh - b * a.H;
+        const int64_t g = ssm__cu_step_div(h, a.per_group, a.narrow), s = ssm__cu_step_srow(a, b);
+        const int64_t p0 = (item - bh * a.PQ) * (SSM__STEP_VWARPS * SSM__STEP_ROWS) + warp * SSM__STEP_ROWS;
+        if (p0 >= a.P) continue;   /* warp-uniform: no shuffle partner is left behind */
+        const int rs = (int)a.state.s[2];   /* the launcher checks that a warp's rows span < 2^31 elements */
+        float4 *row0 = (float4 *)((float *)a.state.p + (s >= 0 ? s * a.state.s[0] + h * a.state.s[1] + p0 * rs : 0)) + lane;
+        float4 st[SSM__STEP_ROWS];
 #pragma unroll
-    for (int r = 0; r < SSM__STEP_ROWS; ++r) {
-        const int64_t p = c.pq * SSM__STEP_ROWS + r;
-        const bool live = lane * 4 < a.N && c.s >= 0 && p < a.P;
-        const float4 st = live ? slot[r * 32 + lane] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        const float dtp = a.dt_tied ? o.dt : __shfl_sync(0xffffffffu, o.dt, 8 * r);
-        const float dtx = dtp * __shfl_sync(0xffffffffu, o.x, 8 * r);
-        float v[4] = {st.x, st.y, st.z, st.w};
-        if (a.tied) {
-            const float dA = ssm__cu_exp(dtp * __shfl_sync(0xffffffffu, o.a, 8 * r));
+        for (int r = 0; r < SSM__STEP_ROWS; ++r)
+            st[r] = s >= 0 && has_n && p0 + r < a.P ? __ldcs((const float4 *)((float *)row0 + r * rs))
+                                                    : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        float Bv[4], Cv[4];   /* 0 past N: lanes without states add nothing to y */
 #pragma unroll
-            for (int k = 0; k < 4; ++k) v[k] = dA * v[k] + dtx * o.Bv[k];
-        } else if (live) {
-            const float *arow = (const float *)a.A.p + c.h * a.A.s[0] + p * a.A.s[1];
-#pragma unroll
-            for (int k = 0; k < 4; ++k)
-                v[k] = ssm__cu_exp(dtp * __ldg(arow + (lane * 4 + k) * a.A.s[2])) * v[k] + dtx * o.Bv[k];
+        for (int k = 0; k < 4; ++k) {
+            const int64_t n = lane * 4 + k;
+            Bv[k] = n < a.N ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]) : 0.0f;
+            Cv[k] = n < a.N ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]) : 0.0f;
         }
-        float y = 0.0f;
+        const int64_t p = p0 + own;
+        const bool owner = (lane & 3) == 0 && p < a.P;
+        float x = 0.0f, z = 0.0f, dskip = 0.0f, dt = 0.0f, dA = 0.0f;
+        if (owner) {
+            x = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + p * a.x.s[2]);
+            if (a.z.p) z = ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + p * a.z.s[2]);
+            dskip = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f);
+            dt = ssm__cu_step_dt<T>(a, b, h, a.dt_tied ? 0 : p);
+            if (TIED) dA = ssm__cu_exp(dt * __ldg((const float *)a.A.p + h * a.A.s[0] + p * a.A.s[1]));
+        }
+        const float dtx = dt * x;
+        float ys[SSM__STEP_ROWS];
 #pragma unroll
-        for (int k = 0; k < 4; ++k) y += v[k] * o.Cv[k];
-        if (live) __stcs(ssm__cu_step_row(a, c, r) + lane, make_float4(v[0], v[1], v[2], v[3]));
-        ys[r] = y;
-    }
-    const float y = ssm__cu_step_reduce4(ys, lane);
-    const int64_t p = c.pq * SSM__STEP_ROWS + (lane >> 3);
-    if ((lane & 7) == 0 && p < a.P) {
-        if (c.s < 0) ssm__cu_st<T>(a.out.p, c.b * a.out.s[0] + c.h * a.out.s[1] + p * a.out.s[2], 0.0f);
-        else ssm__cu_step_finish<T>(a, c.b, c.h, p, y, o.x, o.dskip, o.z);
-    }
-}
-
-/* Each warp takes a contiguous run of items (consecutive rows of the state): the copies run
-   STAGES-1 items ahead through the ring, the operands one item ahead. */
-template <typename T>
-__global__ void __launch_bounds__(32 * SSM__STEP_VWARPS, 3) ssm__cu_step_vec_kernel(ssm__cu_step_args a) {
-    extern __shared__ float4 ssm__cu_step_ring[];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float4 *ring = ssm__cu_step_ring + (size_t)warp * SSM__STEP_STAGES * SSM__STEP_ROWS * 32;
-    const int64_t w = (int64_t)blockIdx.x * SSM__STEP_VWARPS + warp;
-    const int64_t i0 = w * a.per_warp, i1 = i0 + a.per_warp < a.items ? i0 + a.per_warp : a.items;
-    if (i0 >= i1) return;
-    ssm__cu_step_cursor fc = ssm__cu_step_seek(a, i0), cc = fc, pc = fc;
+        for (int r = 0; r < SSM__STEP_ROWS; ++r) {
+            const bool live = s >= 0 && has_n && p0 + r < a.P;
+            const float dtx_r = __shfl_sync(0xffffffffu, dtx, 4 * r);
+            float v[4] = {st[r].x, st[r].y, st[r].z, st[r].w};
+            if (TIED) {
+                const float dA_r = __shfl_sync(0xffffffffu, dA, 4 * r);
 #pragma unroll
-    for (int k = 0; k < SSM__STEP_STAGES - 1; ++k) {
-        ssm__cu_step_fetch(a, fc, i0 + k < i1, ring + k * SSM__STEP_ROWS * 32, lane);
-        ssm__cu_step_next(a, &fc);
+                for (int k = 0; k < 4; ++k) v[k] = dA_r * v[k] + dtx_r * Bv[k];
+            } else {
+                const float dt_r = __shfl_sync(0xffffffffu, dt, 4 * r);
+                const float *arow = (const float *)a.A.p + h * a.A.s[0] + (p0 + r) * a.A.s[1];
+#pragma unroll
+                for (int k = 0; k < 4; ++k)
+                    if (live) v[k] = ssm__cu_exp(dt_r * __ldg(arow + (lane * 4 + k) * a.A.s[2])) * v[k] + dtx_r * Bv[k];
+            }
+            ys[r] = (v[0] * Cv[0] + v[1] * Cv[1]) + (v[2] * Cv[2] + v[3] * Cv[3]);
+            if (live) __stcs((float4 *)((float *)row0 + r * rs), make_float4(v[0], v[1], v[2], v[3]));
+        }
+        const float y = ssm__cu_step_reduce8(ys, lane);
+        if (owner) {
+            if (s < 0) ssm__cu_st<T>(a.out.p, b * a.out.s[0] + h * a.out.s[1] + p * a.out.s[2], 0.0f);
+            else ssm__cu_step_finish<T>(a, b, h, p, y, x, dskip, z);
+        }
     }
-    ssm__cu_step_ops cur;
-    memset(&cur, 0, sizeof cur);
-    ssm__cu_step_operands<T>(a, cc, true, lane, &cur);
-    for (int64_t i = i0; i < i1; ++i) {
-        const int k = (int)((i - i0) % SSM__STEP_STAGES);
-        ssm__cu_step_fetch(a, fc, i + SSM__STEP_STAGES - 1 < i1,
-                           ring + ((k + SSM__STEP_STAGES - 1) % SSM__STEP_STAGES) * SSM__STEP_ROWS * 32, lane);
-        ssm__cu_step_next(a, &fc);
-        ssm__cu_step_ops nxt = cur;
-        ssm__cu_step_next(a, &pc);
-        if (i + 1 < i1) ssm__cu_step_operands<T>(a, pc, pc.pq == 0, lane, &nxt);
-        ssm__cu_cp_wait<SSM__STEP_STAGES - 1>();   /* item i's group has landed */
-        ssm__cu_step_item<T>(a, cc, cur, ring + k * SSM__STEP_ROWS * 32, lane);
-        cc = pc;
-        cur = nxt;
-    }
-    ssm__cu_cp_wait<0>();   /* no copy outlives the block */
 }
 
 extern "C" {
@@ -848,7 +765,7 @@ SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, 
                                               void *workspace, size_t workspace_size) {
     ssm__cu_step_args a;
     ssm_status st = ssm_state_update_validate_args(p);
-    int sms, vec;
+    int vec;
     (void)workspace;
     (void)workspace_size;
     if (st != SSM_OK) return st;
@@ -874,27 +791,17 @@ SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, 
        when dt and dt_bias are stride 0 over P. */
     a.tied = a.N == 1 || a.A.s[2] == 0;
     a.dt_tied = a.dt.s[2] == 0 && (!p->dt_bias.data || a.dtbias.s[1] == 0);
-    a.PQ = ssm__cu_cdiv(a.P, SSM__STEP_ROWS);
+    a.PQ = ssm__cu_cdiv(a.P, SSM__STEP_VWARPS * SSM__STEP_ROWS);
     a.items = a.B * a.H * a.PQ;
-    a.per_warp = 0;
+    a.narrow = a.items < ((int64_t)1 << 32);
     vec = a.N <= 128 && a.N % 4 == 0 && a.state.s[3] == 1 && ssm__cu_aligned(a.state.p, 16) &&
-          ssm__cu_rows_multiple(&a.state, 4, 4);
+          ssm__cu_rows_multiple(&a.state, 4, 4) && a.state.s[2] >= 0 && a.state.s[2] <= 2147483647 / SSM__STEP_ROWS;
     if (a.B * a.H == 0) return SSM_OK;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
-    if (vec) {   /* persistent: as many blocks as fit at once, never more than the items need */
-        const size_t smem = sizeof(float4) * SSM__STEP_VWARPS * SSM__STEP_STAGES * SSM__STEP_ROWS * 32;
+    if (vec) {
+        const int64_t blocks = a.items < 2147483647 ? a.items : 2147483647;   /* the kernel strides over the rest */
         SSM__DISPATCH_DTYPE(p->dtype, T, {
-            int per_sm = 0;
-            if (smem > 48 * 1024 && cudaFuncSetAttribute(ssm__cu_step_vec_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                         (int)smem) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssm__cu_step_vec_kernel<T>, 32 * SSM__STEP_VWARPS,
-                                                              smem) != cudaSuccess || per_sm < 1)
-                return SSM_ERR_DEVICE;
-            const int64_t want = ssm__cu_cdiv(a.items, SSM__STEP_VWARPS), cap = (int64_t)sms * per_sm;
-            const int64_t blocks = want < cap ? want : cap;
-            a.per_warp = ssm__cu_cdiv(a.items, blocks * SSM__STEP_VWARPS);
-            ssm__cu_step_vec_kernel<T><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, smem, stream>>>(a);
+            if (a.tied) ssm__cu_step_vec_kernel<T, true><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
+            else ssm__cu_step_vec_kernel<T, false><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
         });
     } else {
         const int64_t blocks = a.B * a.H;   /* one per (b, h) */

@@ -1149,8 +1149,10 @@ static void run_props(props_rng *r) {
         prop_state_update(r, d, 5, 4, 6, 32, 4, 0, 1, 0);
         prop_state_update(r, d, 4, 2, 3, 17, 1, 0, 1, 1);
         prop_state_update(r, d, 3, 2, 4, 256, 2, 1, 0, 1);
-        prop_state_update(r, d, 64, 24, 64, 128, 1, 1, 1, 0);   /* vector path: the cp.async ring wraps */
-        prop_state_update(r, d, 9, 5, 7, 64, 5, 0, 0, 0);        /* vector path: P % 4 != 0, N < 128, untied */
+        prop_state_update(r, d, 64, 24, 64, 128, 1, 1, 1, 0);   /* vector path: 2 blocks per (b, h) */
+        prop_state_update(r, d, 9, 5, 7, 64, 5, 0, 0, 0);        /* vector path: P % 8 != 0, N < 128, untied */
+        prop_state_update(r, d, 3, 7, 45, 68, 1, 1, 1, 0);       /* vector path: a partial block and warp, lanes past N */
+        prop_state_update(r, d, 2, 3, 33, 4, 3, 0, 0, 0);        /* vector path: one lane of states, one row in the last block */
         /* selective_scan: groups, odd N, N = 1 / 256, varlen, in place, strided, time-chunked */
         prop_scan(r, d, 2, 8, 45, 16, 1, 0, 0, 0);
         prop_scan(r, d, 1, 12, 70, 17, 4, 0, 1, 1);
