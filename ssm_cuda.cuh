@@ -583,35 +583,23 @@ SSM_CUDA_API ssm_status ssm_cuda_conv1d(const ssm_conv1d_params *p, cudaStream_t
 /* ================================================================ state_update (SPEC §2)
 
    Bandwidth-bound: the state is read once and written once, so what matters is how many bytes
-   each SM keeps in flight. The vector path (unit-stride, 16-byte aligned state rows, N <= 128,
-   N % 4 == 0) runs a persistent grid: each warp walks work items of SSM__STEP_ROWS state rows
-   (b, h, p..p+3), lane l owning n = 4l..4l+3 of each row. The items' state rows stream through
-   a ring of SSM__STEP_STAGES shared-memory slots with cp.async, several items ahead of the one
-   being computed (a lane reads back only what it copied itself, so no barrier is needed), and
-   the small operands (x, z, dt, A, D, B, C) are loaded into registers one item ahead. y is a
-   transposed warp reduction that leaves row r's sum in lane 8r, which finishes the row. When A,
-   dt and dt_bias are tied over P and N (Mamba-2), exp(dt'A) is one scalar per row. Other
-   layouts run a general kernel: a warp per row, strided scalar loop over n. */
+   each SM keeps in flight and how few instructions each byte costs. The vector path
+   (unit-stride, 16-byte aligned state rows, N <= 128, N % 4 == 0) gives a block 32 rows of one
+   (b, h), a warp 8 of them, lane l owning n = 4l..4l+3 of each row; y is a transposed warp
+   reduction that leaves row r's sum in lanes 4r..4r+3. When A is tied over N (Mamba-2),
+   exp(dt'A) is one scalar per row; when dt and dt_bias are tied over P, dt' is one per (b, h).
+   Other layouts run a general kernel: a warp per row, strided scalar loop over n. */
 
 typedef struct ssm__cu_step_args {
-    int64_t B, H, P, N, per_group, Ns, PQ, items, per_warp;   /* PQ: row groups per (b, h); items: B*H*PQ;
-                                                                 per_warp: items per warp (vector path) */
-    int softplus, limit, tied, dt_tied;
+    int64_t B, H, P, N, per_group, Ns, PQ, items;   /* PQ: row blocks per (b, h); items: B*H*PQ */
+    int softplus, limit, tied, dt_tied, narrow;   /* narrow: items < 2^32 */
     float dt_min, dt_max;
     ssm__cu_cv state, x, dt, A, Bm, Cm, Dskip, z, dtbias, idx, out;
 } ssm__cu_step_args;
 
 #define SSM__STEP_WARPS 8    /* general kernel: warps per block, one row each */
-#define SSM__STEP_ROWS 4     /* vector path: rows per warp item (the y reduction assumes 4) */
-#define SSM__STEP_STAGES 4   /* vector path: items in flight per warp, the ring's slots */
-#define SSM__STEP_VWARPS 8   /* vector path: warps per block */
-
-/* cp.async helpers, defined with hsa_attention below */
-static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src);
-static __device__ __forceinline__ void ssm__cu_cp_commit(void);
-template <int PENDING> static __device__ __forceinline__ void ssm__cu_cp_wait(void) {
-    asm volatile("cp.async.wait_group %0;" ::"n"(PENDING) : "memory");
-}
+#define SSM__STEP_ROWS 8     /* vector path: rows per warp (the y reduction assumes 8) */
+#define SSM__STEP_VWARPS 4   /* vector path: warps per block */
 
 template <typename T>
 static __device__ __forceinline__ float ssm__cu_step_dt(const ssm__cu_step_args &a, int64_t b, int64_t h, int64_t p) {
@@ -674,167 +662,96 @@ __global__ void __launch_bounds__(32 * SSM__STEP_WARPS) ssm__cu_step_kernel(ssm_
     }
 }
 
-/* Vector path: a warp's position in its contiguous run of items, advanced without divisions. */
-typedef struct ssm__cu_step_cursor {
-    int64_t b, h, pq, s;   /* s: the state row of b, < 0 for padding */
-    float *base;           /* state[s, h, 0, 0] */
-} ssm__cu_step_cursor;
-
-static __device__ __forceinline__ void ssm__cu_step_rebase(const ssm__cu_step_args &a, ssm__cu_step_cursor *c) {
-    c->base = (float *)a.state.p + (c->s >= 0 ? c->s * a.state.s[0] + c->h * a.state.s[1] : 0);
+/* a / b, in 32 bits when `narrow` (a < 2^32): the 64-bit division is a long subroutine on the
+   path to the item's first load. */
+static __device__ __forceinline__ int64_t ssm__cu_step_div(int64_t a, int64_t b, int narrow) {
+    return narrow ? (int64_t)((uint32_t)a / (uint32_t)b) : a / b;
 }
 
-static __device__ __forceinline__ ssm__cu_step_cursor ssm__cu_step_seek(const ssm__cu_step_args &a, int64_t item) {
-    ssm__cu_step_cursor c;
-    const int64_t bh = item / a.PQ;
-    c.b = bh / a.H;
-    c.h = bh - c.b * a.H;
-    c.pq = item - bh * a.PQ;
-    c.s = c.b < a.B ? ssm__cu_step_srow(a, c.b) : -1;
-    ssm__cu_step_rebase(a, &c);
-    return c;
-}
-static __device__ __forceinline__ void ssm__cu_step_next(const ssm__cu_step_args &a, ssm__cu_step_cursor *c) {
-    if (++c->pq < a.PQ) return;
-    c->pq = 0;
-    if (++c->h == a.H) {
-        c->h = 0;
-        ++c->b;
-        c->s = c->b < a.B ? ssm__cu_step_srow(a, c->b) : -1;
-    }
-    ssm__cu_step_rebase(a, c);
-}
-
-static __device__ __forceinline__ float4 *ssm__cu_step_row(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c, int r) {
-    return (float4 *)(c.base + (c.pq * SSM__STEP_ROWS + r) * a.state.s[2]);
-}
-
-/* Issue the cp.async copies of an item's state rows into its ring slot (nothing for padding or
-   past the warp's last item); one commit group per item either way, so wait counts stay fixed. */
-static __device__ __forceinline__ void ssm__cu_step_fetch(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                       bool live, float4 *slot, int lane) {
-    if (live && c.s >= 0 && lane * 4 < a.N) {
+/* Sum over the warp of 8 rows at once (v[r]: this lane's part of row r): 9 shuffles instead of
+   40; each halving step keeps the half of the rows picked by one lane bit, so row r's total
+   lands in lanes 4r..4r+3. */
+static __device__ __forceinline__ float ssm__cu_step_reduce8(const float *v, int lane) {
+    const bool b4 = (lane & 16) != 0, b2 = (lane & 8) != 0, b1 = (lane & 4) != 0;
+    float k4[4], k2[2];
 #pragma unroll
-        for (int r = 0; r < SSM__STEP_ROWS; ++r)
-            if (c.pq * SSM__STEP_ROWS + r < a.P) ssm__cu_cp16(slot + r * 32 + lane, ssm__cu_step_row(a, c, r) + lane);
-    }
-    ssm__cu_cp_commit();
-}
-
-/* An item's operands. B, C and a tied dt' change only with (b, h) (fresh: reload them); lane 8r
-   holds row r's x, z, D, A and untied dt'. */
-typedef struct ssm__cu_step_ops {
-    float x, z, dskip, a, dt, Bv[4], Cv[4];
-} ssm__cu_step_ops;
-
-template <typename T>
-static __device__ __forceinline__ void ssm__cu_step_operands(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                          bool fresh, int lane, ssm__cu_step_ops *o) {
-    const int64_t b = c.b, h = c.h, p = c.pq * SSM__STEP_ROWS + (lane >> 3);
-    if (fresh) {
-        const int64_t g = h / a.per_group;
-        if (a.dt_tied) o->dt = ssm__cu_step_dt<T>(a, b, h, 0);   /* the same address in every lane */
+    for (int j = 0; j < 4; ++j) k4[j] = (b4 ? v[4 + j] : v[j]) + __shfl_xor_sync(0xffffffffu, b4 ? v[j] : v[4 + j], 16);
 #pragma unroll
-        for (int k = 0; k < 4; ++k) {   /* 0 past N: lanes without states add nothing to y */
-            const int64_t n = lane * 4 + k;
-            o->Bv[k] = n < a.N ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]) : 0.0f;
-            o->Cv[k] = n < a.N ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]) : 0.0f;
-        }
-    }
-    if ((lane & 7) == 0 && p < a.P) {   /* lane 8r owns row r */
-        o->x = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + p * a.x.s[2]);
-        if (a.z.p) o->z = ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + p * a.z.s[2]);
-        o->dskip = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f);
-        if (a.tied) o->a = __ldg((const float *)a.A.p + h * a.A.s[0] + p * a.A.s[1]);
-        if (!a.dt_tied) o->dt = ssm__cu_step_dt<T>(a, b, h, p);
-    }
-}
-
-/* Sum of v over the warp for 4 rows at once (v[r]: this lane's part of row r): 6 shuffles
-   instead of 20; row r's total lands in lane 8r. */
-static __device__ __forceinline__ float ssm__cu_step_reduce4(const float *v, int lane) {
-    const bool hi = (lane & 16) != 0, mid = (lane & 8) != 0;
-    float k0 = hi ? v[2] : v[0], k1 = hi ? v[3] : v[1];
-    k0 += __shfl_xor_sync(0xffffffffu, hi ? v[0] : v[2], 16);
-    k1 += __shfl_xor_sync(0xffffffffu, hi ? v[1] : v[3], 16);
-    float y = mid ? k1 : k0;
-    y += __shfl_xor_sync(0xffffffffu, mid ? k0 : k1, 8);
-    y += __shfl_xor_sync(0xffffffffu, y, 4);
+    for (int j = 0; j < 2; ++j) k2[j] = (b2 ? k4[2 + j] : k4[j]) + __shfl_xor_sync(0xffffffffu, b2 ? k4[j] : k4[2 + j], 8);
+    float y = (b1 ? k2[1] : k2[0]) + __shfl_xor_sync(0xffffffffu, b1 ? k2[0] : k2[1], 4);
     y += __shfl_xor_sync(0xffffffffu, y, 2);
     y += __shfl_xor_sync(0xffffffffu, y, 1);
     return y;
 }
 
-/* One item: its rows from the ring slot, updated and stored; y reduced; lane 8r finishes row r. */
-template <typename T>
-static __device__ __forceinline__ void ssm__cu_step_item(const ssm__cu_step_args &a, const ssm__cu_step_cursor &c,
-                                                      const ssm__cu_step_ops &o, const float4 *slot, int lane) {
-    float ys[SSM__STEP_ROWS];
+/* Vector path: a block takes SSM__STEP_VWARPS * SSM__STEP_ROWS consecutive rows of one (b, h)
+   (an item), a warp SSM__STEP_ROWS of them. Every state load of the warp's rows is issued before
+   any is used (the bytes in flight are what set the bandwidth; a resident block has 16 KB
+   outstanding), addresses are one base per item plus 32-bit row offsets, and lane 4r alone
+   loads row r's operands and computes its dt' and exp(dt'A) (TIED: A tied over N), which the
+   other lanes take by shuffle. TIED is a template parameter so that the tied kernel carries no
+   registers for the untied one's per-element A loads: it fits in 80 registers without spills,
+   6 blocks per SM (capped at 64 registers for 8 blocks it spilled and measured 1.6% slower). */
+template <typename T, bool TIED>
+__global__ void __launch_bounds__(32 * SSM__STEP_VWARPS, 6) ssm__cu_step_vec_kernel(ssm__cu_step_args a) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, own = lane >> 2;   /* lane 4r owns row r */
+    const bool has_n = lane * 4 < a.N;
+    for (int64_t item = blockIdx.x; item < a.items; item += gridDim.x) {
+        const int64_t bh = ssm__cu_step_div(item, a.PQ, a.narrow), b = ssm__cu_step_div(bh, a.H, a.narrow), h = bh - b * a.H;
+        const int64_t g = ssm__cu_step_div(h, a.per_group, a.narrow), s = ssm__cu_step_srow(a, b);
+        const int64_t p0 = (item - bh * a.PQ) * (SSM__STEP_VWARPS * SSM__STEP_ROWS) + warp * SSM__STEP_ROWS;
+        if (p0 >= a.P) continue;   /* warp-uniform: no shuffle partner is left behind */
+        const int rs = (int)a.state.s[2];   /* the launcher checks that a warp's rows span < 2^31 elements */
+        float4 *row0 = (float4 *)((float *)a.state.p + (s >= 0 ? s * a.state.s[0] + h * a.state.s[1] + p0 * rs : 0)) + lane;
+        float4 st[SSM__STEP_ROWS];
 #pragma unroll
-    for (int r = 0; r < SSM__STEP_ROWS; ++r) {
-        const int64_t p = c.pq * SSM__STEP_ROWS + r;
-        const bool live = lane * 4 < a.N && c.s >= 0 && p < a.P;
-        const float4 st = live ? slot[r * 32 + lane] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        const float dtp = a.dt_tied ? o.dt : __shfl_sync(0xffffffffu, o.dt, 8 * r);
-        const float dtx = dtp * __shfl_sync(0xffffffffu, o.x, 8 * r);
-        float v[4] = {st.x, st.y, st.z, st.w};
-        if (a.tied) {
-            const float dA = ssm__cu_exp(dtp * __shfl_sync(0xffffffffu, o.a, 8 * r));
+        for (int r = 0; r < SSM__STEP_ROWS; ++r)
+            st[r] = s >= 0 && has_n && p0 + r < a.P ? __ldcs((const float4 *)((float *)row0 + r * rs))
+                                                    : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        float Bv[4], Cv[4];   /* 0 past N: lanes without states add nothing to y */
 #pragma unroll
-            for (int k = 0; k < 4; ++k) v[k] = dA * v[k] + dtx * o.Bv[k];
-        } else if (live) {
-            const float *arow = (const float *)a.A.p + c.h * a.A.s[0] + p * a.A.s[1];
-#pragma unroll
-            for (int k = 0; k < 4; ++k)
-                v[k] = ssm__cu_exp(dtp * __ldg(arow + (lane * 4 + k) * a.A.s[2])) * v[k] + dtx * o.Bv[k];
+        for (int k = 0; k < 4; ++k) {
+            const int64_t n = lane * 4 + k;
+            Bv[k] = n < a.N ? ssm__cu_ldg<T>(a.Bm.p, b * a.Bm.s[0] + g * a.Bm.s[1] + n * a.Bm.s[2]) : 0.0f;
+            Cv[k] = n < a.N ? ssm__cu_ldg<T>(a.Cm.p, b * a.Cm.s[0] + g * a.Cm.s[1] + n * a.Cm.s[2]) : 0.0f;
         }
-        float y = 0.0f;
+        const int64_t p = p0 + own;
+        const bool owner = (lane & 3) == 0 && p < a.P;
+        float x = 0.0f, z = 0.0f, dskip = 0.0f, dt = 0.0f, dA = 0.0f;
+        if (owner) {
+            x = ssm__cu_ldg<T>(a.x.p, b * a.x.s[0] + h * a.x.s[1] + p * a.x.s[2]);
+            if (a.z.p) z = ssm__cu_ldg<T>(a.z.p, b * a.z.s[0] + h * a.z.s[1] + p * a.z.s[2]);
+            dskip = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + p * a.Dskip.s[1], 0.0f);
+            dt = ssm__cu_step_dt<T>(a, b, h, a.dt_tied ? 0 : p);
+            if (TIED) dA = ssm__cu_exp(dt * __ldg((const float *)a.A.p + h * a.A.s[0] + p * a.A.s[1]));
+        }
+        const float dtx = dt * x;
+        float ys[SSM__STEP_ROWS];
 #pragma unroll
-        for (int k = 0; k < 4; ++k) y += v[k] * o.Cv[k];
-        if (live) __stcs(ssm__cu_step_row(a, c, r) + lane, make_float4(v[0], v[1], v[2], v[3]));
-        ys[r] = y;
-    }
-    const float y = ssm__cu_step_reduce4(ys, lane);
-    const int64_t p = c.pq * SSM__STEP_ROWS + (lane >> 3);
-    if ((lane & 7) == 0 && p < a.P) {
-        if (c.s < 0) ssm__cu_st<T>(a.out.p, c.b * a.out.s[0] + c.h * a.out.s[1] + p * a.out.s[2], 0.0f);
-        else ssm__cu_step_finish<T>(a, c.b, c.h, p, y, o.x, o.dskip, o.z);
-    }
-}
-
-/* Each warp takes a contiguous run of items (consecutive rows of the state): the copies run
-   STAGES-1 items ahead through the ring, the operands one item ahead. */
-template <typename T>
-__global__ void __launch_bounds__(32 * SSM__STEP_VWARPS, 3) ssm__cu_step_vec_kernel(ssm__cu_step_args a) {
-    extern __shared__ float4 ssm__cu_step_ring[];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float4 *ring = ssm__cu_step_ring + (size_t)warp * SSM__STEP_STAGES * SSM__STEP_ROWS * 32;
-    const int64_t w = (int64_t)blockIdx.x * SSM__STEP_VWARPS + warp;
-    const int64_t i0 = w * a.per_warp, i1 = i0 + a.per_warp < a.items ? i0 + a.per_warp : a.items;
-    if (i0 >= i1) return;
-    ssm__cu_step_cursor fc = ssm__cu_step_seek(a, i0), cc = fc, pc = fc;
+        for (int r = 0; r < SSM__STEP_ROWS; ++r) {
+            const bool live = s >= 0 && has_n && p0 + r < a.P;
+            const float dtx_r = __shfl_sync(0xffffffffu, dtx, 4 * r);
+            float v[4] = {st[r].x, st[r].y, st[r].z, st[r].w};
+            if (TIED) {
+                const float dA_r = __shfl_sync(0xffffffffu, dA, 4 * r);
 #pragma unroll
-    for (int k = 0; k < SSM__STEP_STAGES - 1; ++k) {
-        ssm__cu_step_fetch(a, fc, i0 + k < i1, ring + k * SSM__STEP_ROWS * 32, lane);
-        ssm__cu_step_next(a, &fc);
+                for (int k = 0; k < 4; ++k) v[k] = dA_r * v[k] + dtx_r * Bv[k];
+            } else {
+                const float dt_r = __shfl_sync(0xffffffffu, dt, 4 * r);
+                const float *arow = (const float *)a.A.p + h * a.A.s[0] + (p0 + r) * a.A.s[1];
+#pragma unroll
+                for (int k = 0; k < 4; ++k)
+                    if (live) v[k] = ssm__cu_exp(dt_r * __ldg(arow + (lane * 4 + k) * a.A.s[2])) * v[k] + dtx_r * Bv[k];
+            }
+            ys[r] = (v[0] * Cv[0] + v[1] * Cv[1]) + (v[2] * Cv[2] + v[3] * Cv[3]);
+            if (live) __stcs((float4 *)((float *)row0 + r * rs), make_float4(v[0], v[1], v[2], v[3]));
+        }
+        const float y = ssm__cu_step_reduce8(ys, lane);
+        if (owner) {
+            if (s < 0) ssm__cu_st<T>(a.out.p, b * a.out.s[0] + h * a.out.s[1] + p * a.out.s[2], 0.0f);
+            else ssm__cu_step_finish<T>(a, b, h, p, y, x, dskip, z);
+        }
     }
-    ssm__cu_step_ops cur;
-    memset(&cur, 0, sizeof cur);
-    ssm__cu_step_operands<T>(a, cc, true, lane, &cur);
-    for (int64_t i = i0; i < i1; ++i) {
-        const int k = (int)((i - i0) % SSM__STEP_STAGES);
-        ssm__cu_step_fetch(a, fc, i + SSM__STEP_STAGES - 1 < i1,
-                           ring + ((k + SSM__STEP_STAGES - 1) % SSM__STEP_STAGES) * SSM__STEP_ROWS * 32, lane);
-        ssm__cu_step_next(a, &fc);
-        ssm__cu_step_ops nxt = cur;
-        ssm__cu_step_next(a, &pc);
-        if (i + 1 < i1) ssm__cu_step_operands<T>(a, pc, pc.pq == 0, lane, &nxt);
-        ssm__cu_cp_wait<SSM__STEP_STAGES - 1>();   /* item i's group has landed */
-        ssm__cu_step_item<T>(a, cc, cur, ring + k * SSM__STEP_ROWS * 32, lane);
-        cc = pc;
-        cur = nxt;
-    }
-    ssm__cu_cp_wait<0>();   /* no copy outlives the block */
 }
 
 extern "C" {
@@ -848,7 +765,7 @@ SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, 
                                               void *workspace, size_t workspace_size) {
     ssm__cu_step_args a;
     ssm_status st = ssm_state_update_validate_args(p);
-    int sms, vec;
+    int vec;
     (void)workspace;
     (void)workspace_size;
     if (st != SSM_OK) return st;
@@ -874,27 +791,17 @@ SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, 
        when dt and dt_bias are stride 0 over P. */
     a.tied = a.N == 1 || a.A.s[2] == 0;
     a.dt_tied = a.dt.s[2] == 0 && (!p->dt_bias.data || a.dtbias.s[1] == 0);
-    a.PQ = ssm__cu_cdiv(a.P, SSM__STEP_ROWS);
+    a.PQ = ssm__cu_cdiv(a.P, SSM__STEP_VWARPS * SSM__STEP_ROWS);
     a.items = a.B * a.H * a.PQ;
-    a.per_warp = 0;
+    a.narrow = a.items < ((int64_t)1 << 32);
     vec = a.N <= 128 && a.N % 4 == 0 && a.state.s[3] == 1 && ssm__cu_aligned(a.state.p, 16) &&
-          ssm__cu_rows_multiple(&a.state, 4, 4);
+          ssm__cu_rows_multiple(&a.state, 4, 4) && a.state.s[2] >= 0 && a.state.s[2] <= 2147483647 / SSM__STEP_ROWS;
     if (a.B * a.H == 0) return SSM_OK;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
-    if (vec) {   /* persistent: as many blocks as fit at once, never more than the items need */
-        const size_t smem = sizeof(float4) * SSM__STEP_VWARPS * SSM__STEP_STAGES * SSM__STEP_ROWS * 32;
+    if (vec) {
+        const int64_t blocks = a.items < 2147483647 ? a.items : 2147483647;   /* the kernel strides over the rest */
         SSM__DISPATCH_DTYPE(p->dtype, T, {
-            int per_sm = 0;
-            if (smem > 48 * 1024 && cudaFuncSetAttribute(ssm__cu_step_vec_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                         (int)smem) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, ssm__cu_step_vec_kernel<T>, 32 * SSM__STEP_VWARPS,
-                                                              smem) != cudaSuccess || per_sm < 1)
-                return SSM_ERR_DEVICE;
-            const int64_t want = ssm__cu_cdiv(a.items, SSM__STEP_VWARPS), cap = (int64_t)sms * per_sm;
-            const int64_t blocks = want < cap ? want : cap;
-            a.per_warp = ssm__cu_cdiv(a.items, blocks * SSM__STEP_VWARPS);
-            ssm__cu_step_vec_kernel<T><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, smem, stream>>>(a);
+            if (a.tied) ssm__cu_step_vec_kernel<T, true><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
+            else ssm__cu_step_vec_kernel<T, false><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
         });
     } else {
         const int64_t blocks = a.B * a.H;   /* one per (b, h) */
@@ -1181,60 +1088,33 @@ __global__ void __launch_bounds__(SSM__SCAN_THREADS, 4) ssm__cu_scan_kernel(ssm_
     }
 }
 
-/* ---------------------------------------------------------------- fast path: a thread per channel
+/* ---------------------------------------------------------------- fast path: LPC lanes per channel
 
    The common prefill case (16-bit activations, N <= 16, no cu_seqlens, unit time strides,
    16-byte aligned rows, L % 8 == 0, all of a block's channels in one group, and enough rows to
-   give every SM sub-partition a warp) runs one thread per channel (b, d), all N states in its
-   registers: no shuffles, and the per-token work (dt, softplus, the z gate, the output) is paid
-   once per channel instead of once per lane. Per state and token it costs 4 FMA-pipe
-   instructions and one exp on the special-function unit (MUFU), which is 8 times slower per
-   warp than the FMA pipe, so the per-token exps of softplus and silu run as polynomials on the
-   FMA pipe instead (moving one of the 16 state exps there too measured 3% slower). A thread
-   reads its own rows of delta, u and z as 16-byte vectors, SSM__SCANF_AHEAD groups of 8 tokens
-   ahead; B and C of a 32-token tile are staged as f32 in shared memory (double-buffered, one
-   barrier per tile) and read as broadcast 16-byte loads. y sums 4 partial sums (short
-   dependency chains: with 2 warps per scheduler, fixed-latency waits dominate the stalls). */
+   give every SM sub-partition a warp) keeps a channel's N states in the registers of LPC
+   adjacent lanes, 8 each: LPC = 2 for N > 8, which doubles the warps of a thread per channel
+   (~2 per scheduler, stalled on fixed-latency dependencies) for about the same instructions
+   (gpu.scan.m1: 0.596 -> 0.499 ms; 4 lanes of 4 states measured 0.671 ms: register-capped at
+   64 for a single wave, it spilled). Per state and token a lane costs 4 FMA-pipe instructions
+   and one exp on the special-function unit (MUFU). The per-token work is not duplicated: the
+   lanes walk time in steps of 8 * LPC tokens and lane j owns the j-th 8 of them: it reads their
+   delta, u, z rows as 16-byte vectors (loaded AHEAD steps early), computes their dt' and dt' u,
+   which the lanes swap through shared memory, and after the step sums the lanes' partial y of
+   its tokens (shared memory again, one __syncwarp each way) and applies the D skip, the z gate
+   and the 16-byte store. Split this way the per-token exps of softplus and silu are cheap enough
+   on MUFU (FMA-pipe polynomials measured 0.532 ms). Tokens past L (L % (8 * LPC) != 0) get
+   dt' = 0 and B = 0: the state stays. B and C of a 32-token tile are staged as f32 in shared
+   memory (double-buffered, one barrier per tile) and read as broadcast 16-byte loads. */
 
-#define SSM__SCANF_THREADS 128   /* channels per block */
+#define SSM__SCANF_THREADS 128   /* threads per block */
 #define SSM__SCANF_TT 32         /* tokens per tile */
-#define SSM__SCANF_AHEAD 2        /* groups of 8 tokens of delta, u, z loaded ahead of the one computed */
 
-/* NaN-propagating min / max (fminf / fmaxf drop a NaN operand). */
-static __device__ __forceinline__ float ssm__cu_max_nan(float a, float b) {
-    float r;
-    asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
-    return r;
-}
-static __device__ __forceinline__ float ssm__cu_min_nan(float a, float b) {
-    float r;
-    asm("min.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
-    return r;
-}
-
-/* 2^y on the FMA pipe. y is clamped to [-127, 128] (NaN kept) and split as j + f, j = floor(y):
-   adding 1.5 * 2^23 + 127 rounding down leaves j + 127 in the low mantissa bits, which shifted
-   into the exponent field give 2^j (0 for j = -127, a flush allowed below FLT_MIN; +inf for
-   j = 128). 2^f on [0, 1) is a degree-5 minimax polynomial: relative error 1.6e-7 in f32
-   arithmetic (measured over 4e7 points), as good as ex2.approx and inside SPEC §0's rule. */
-static __device__ __forceinline__ float ssm__cu_ex2_fma(float y) {
-    const float K = 12583039.0f;   /* 1.5 * 2^23 + 127 */
-    y = ssm__cu_min_nan(ssm__cu_max_nan(y, -127.0f), 128.0f);
-    const float r = __fadd_rd(y, K), f = y - (r - K);
-    float p = 1.877576695e-03f;
-    p = fmaf(p, f, 8.989339694e-03f);
-    p = fmaf(p, f, 5.582631752e-02f);
-    p = fmaf(p, f, 2.401536107e-01f);
-    p = fmaf(p, f, 6.931530833e-01f);
-    p = fmaf(p, f, 9.999999404e-01f);
-    return p * __uint_as_float(__float_as_uint(r) << 23);
-}
-
-/* softplus with threshold 20 on the FMA pipe: max(x, 0) + log1p(t), t = exp(-|x|) in (0, 1],
-   log1p(t) = t q(t) with q a degree-8 minimax fit of log1p(t)/t on [0, 1] (relative error
-   2e-7 in f32 over x in [-40, 20]). A NaN x gives a NaN t and result. */
-static __device__ __forceinline__ float ssm__cu_softplus_fma(float x) {
-    const float t = ssm__cu_ex2_fma(-fabsf(x) * 1.4426950408889634f);
+/* softplus with threshold 20: max(x, 0) + log1p(t), t = exp(-|x|) in (0, 1], log1p(t) = t q(t)
+   with q a degree-8 minimax fit of log1p(t)/t on [0, 1] (relative error 2e-7 in f32 over x in
+   [-40, 20]): one MUFU exp instead of log1pf's longer sequence. A NaN x gives a NaN result. */
+static __device__ __forceinline__ float ssm__cu_softplus_fast(float x) {
+    const float t = ssm__cu_ex2(-fabsf(x) * 1.4426950408889634f);
     float q = 5.232694093e-03f;
     q = fmaf(q, t, -2.950523980e-02f);
     q = fmaf(q, t, 7.822595537e-02f);
@@ -1247,10 +1127,6 @@ static __device__ __forceinline__ float ssm__cu_softplus_fma(float x) {
     return x > 20.0f ? x : fmaf(q, t, fmaxf(x, 0.0f));
 }
 
-static __device__ __forceinline__ float ssm__cu_silu_fma(float x) {
-    return __fdividef(x, 1.0f + ssm__cu_ex2_fma(-x * 1.4426950408889634f));
-}
-
 /* 8 activations of a 16-byte vector to f32. */
 template <typename T> static __device__ __forceinline__ void ssm__cu_unpack8(const uint4 &u, float *v) {
     const T *e = (const T *)&u;
@@ -1258,13 +1134,28 @@ template <typename T> static __device__ __forceinline__ void ssm__cu_unpack8(con
     for (int i = 0; i < 8; ++i) v[i] = ssm__cu_ty<T>::f(e[i]);
 }
 
+/* The fast kernel's layout: 8 states per lane, LPC lanes per channel, steps of TPI = 8 * LPC
+   tokens; its shared memory (the exchange rows are padded by 4 floats so that a warp's channels
+   fall in different banks). */
+template <int LPC> struct ssm__cu_scanf_cfg {
+    static constexpr int NPL = 8, NS = NPL * LPC, CPB = SSM__SCANF_THREADS / LPC, TPI = 8 * LPC, XC = LPC > 1 ? CPB : 1;
+    struct smem {
+        float bc[2][SSM__SCANF_TT][2 * NS];   /* per token: B[0..NS) then C[0..NS) */
+        float x[XC][2 * TPI + 4];             /* per channel and step: (dt', dt' u) of each token */
+        float y[XC][LPC * TPI + 4];           /* per channel and step: each lane's partial y of each token */
+    };
+};
+
 /* One block's channels of batch row b, the whole sequence. */
-template <typename T, int NS>
+template <typename T, int LPC>
 static __device__ __forceinline__ void ssm__cu_scan_fast_row(const ssm__cu_scan_args &a, int64_t b, int tid,
-                                                            float (*s_bc)[SSM__SCANF_TT][2 * NS]) {
-    constexpr int TT = SSM__SCANF_TT, OCT = TT / 8, BCV = 2 * NS * OCT;   /* BCV: 16-byte B/C vectors per tile */
+                                                            typename ssm__cu_scanf_cfg<LPC>::smem &sm) {
+    typedef ssm__cu_scanf_cfg<LPC> S;
+    constexpr int NPL = S::NPL, NS = S::NS, TPI = S::TPI, TT = SSM__SCANF_TT, OCT = TT / 8, BCV = 2 * NS * OCT;   /* BCV: 16-byte B/C vectors per tile */
     constexpr int BCV_PT = (BCV + SSM__SCANF_THREADS - 1) / SSM__SCANF_THREADS;
-    const int64_t d0 = (int64_t)blockIdx.x * SSM__SCANF_THREADS, d = d0 + tid;
+    constexpr int AHEAD = LPC == 1 ? 2 : 1;   /* steps of delta, u, z loaded ahead: 128 state updates or more */
+    const int ch = tid / LPC, j = tid % LPC, xc = LPC > 1 ? ch : 0;
+    const int64_t d0 = (int64_t)blockIdx.x * S::CPB, d = d0 + ch;
     const bool dvalid = d < a.D;
     const int64_t dr = dvalid ? d : a.D - 1;   /* channels past D compute on the last one, store nothing */
     const int64_t g = d0 / a.per_group;
@@ -1274,55 +1165,73 @@ static __device__ __forceinline__ void ssm__cu_scan_fast_row(const ssm__cu_scan_
     T *po = (T *)(uintptr_t)a.out.p + b * a.out.s[0] + dr * a.out.s[1];
     const T *pB = (const T *)a.Bm.p + b * a.Bm.s[0] + g * a.Bm.s[1], *pC = (const T *)a.Cm.p + b * a.Cm.s[0] + g * a.Cm.s[1];
     const float bias = ssm__cu_param(a.dbias, dr * a.dbias.s[0], 0.0f), dskip = ssm__cu_param(a.Dskip, dr * a.Dskip.s[0], 0.0f);
-    float A2[NS], h[NS];
+    float A2[NPL], h[NPL];
 #pragma unroll
-    for (int k = 0; k < NS; ++k) {
-        const bool on = k < a.N;
-        A2[k] = on ? ssm__cu_ldf(a.A.p, dr * a.A.s[0] + k * a.A.s[1]) * 1.4426950408889634f : 0.0f;
-        h[k] = on ? ssm__cu_param(a.h0, b * a.h0.s[0] + dr * a.h0.s[1] + k * a.h0.s[2], 0.0f) : 0.0f;
+    for (int k = 0; k < NPL; ++k) {
+        const int n = j * NPL + k;
+        const bool on = n < a.N;
+        A2[k] = on ? ssm__cu_ldf(a.A.p, dr * a.A.s[0] + n * a.A.s[1]) * 1.4426950408889634f : 0.0f;
+        h[k] = on ? ssm__cu_param(a.h0, b * a.h0.s[0] + dr * a.h0.s[1] + n * a.h0.s[2], 0.0f) : 0.0f;
     }
 
     uint4 rbc[BCV_PT];
-    /* B and C of the tile at tt: vector v holds 8 tokens of B (j < NS) or C of state n = j % NS */
+    /* B and C of the tile at tt: vector v holds 8 tokens of B (jv < NS) or C of state n = jv % NS */
     auto load_bc = [&](int64_t tt) {
 #pragma unroll
         for (int i = 0; i < BCV_PT; ++i) {
-            const int v = tid + i * SSM__SCANF_THREADS, oct = v / (2 * NS), j = v % (2 * NS), n = j % NS;
+            const int v = tid + i * SSM__SCANF_THREADS, oct = v / (2 * NS), jv = v % (2 * NS), n = jv % NS;
             const int64_t t = tt + oct * 8;
             rbc[i] = make_uint4(0u, 0u, 0u, 0u);
             if (v < BCV && n < a.N && t < a.L)
-                rbc[i] = __ldg((const uint4 *)((j < NS ? pB + n * a.Bm.s[2] : pC + n * a.Cm.s[2]) + t));
+                rbc[i] = __ldg((const uint4 *)((jv < NS ? pB + n * a.Bm.s[2] : pC + n * a.Cm.s[2]) + t));
         }
     };
     auto store_bc = [&](int buf) {
 #pragma unroll
         for (int i = 0; i < BCV_PT; ++i) {
-            const int v = tid + i * SSM__SCANF_THREADS, oct = v / (2 * NS), j = v % (2 * NS);
+            const int v = tid + i * SSM__SCANF_THREADS, oct = v / (2 * NS), jv = v % (2 * NS);
             float e[8];
             ssm__cu_unpack8<T>(rbc[i], e);
             if (v < BCV) {
 #pragma unroll
-                for (int k = 0; k < 8; ++k) s_bc[buf][oct * 8 + k][j] = e[k];
+                for (int k = 0; k < 8; ++k) sm.bc[buf][oct * 8 + k][jv] = e[k];
             }
         }
     };
-    /* this channel's delta, u, z for tokens t..t+7 (slot q of the SSM__SCANF_AHEAD + 1 in flight) */
-    uint4 rd[SSM__SCANF_AHEAD + 1], ru[SSM__SCANF_AHEAD + 1], rz[SSM__SCANF_AHEAD + 1];
+    /* this lane's 8 tokens of delta, u, z from t (slot q of the AHEAD + 1 in flight); 0 past L */
+    uint4 rd[AHEAD + 1], ru[AHEAD + 1], rz[AHEAD + 1];
     auto load_rows = [&](int q, int64_t t) {
-        rz[q] = make_uint4(0u, 0u, 0u, 0u);
+        rd[q] = ru[q] = rz[q] = make_uint4(0u, 0u, 0u, 0u);
         if (t < a.L) {
             rd[q] = __ldg((const uint4 *)(pd + t));
             ru[q] = __ldg((const uint4 *)(pu + t));
             if (pz) rz[q] = __ldg((const uint4 *)(pz + t));
         }
     };
+    /* one token of this lane's states: returns its part of y */
+    auto token = [&](int buf, int tt, float dt, float dtu) {
+        const float4 *bc = (const float4 *)sm.bc[buf][tt];
+        float Bv[NPL], Cv[NPL], y = 0.0f;
+#pragma unroll
+        for (int q = 0; q < NPL / 4; ++q) {
+            const float4 bq = bc[(j * NPL) / 4 + q], cq = bc[(NS + j * NPL) / 4 + q];
+            Bv[4 * q] = bq.x; Bv[4 * q + 1] = bq.y; Bv[4 * q + 2] = bq.z; Bv[4 * q + 3] = bq.w;
+            Cv[4 * q] = cq.x; Cv[4 * q + 1] = cq.y; Cv[4 * q + 2] = cq.z; Cv[4 * q + 3] = cq.w;
+        }
+#pragma unroll
+        for (int k = 0; k < NPL; ++k) {   /* one y chain: the next token's updates do not wait on it */
+            h[k] = ssm__cu_ex2(dt * A2[k]) * h[k] + dtu * Bv[k];
+            y = fmaf(Cv[k], h[k], y);
+        }
+        return y;
+    };
 
 #pragma unroll
-    for (int q = 0; q <= SSM__SCANF_AHEAD; ++q) load_rows(q, (int64_t)q * 8);
+    for (int q = 0; q <= AHEAD; ++q) load_rows(q, (int64_t)q * TPI + 8 * j);
     load_bc(0);
     int buf = 0;
-#pragma unroll 1   /* a rolled loop: 4x unrolled measured 8% slower (instruction cache) */
-    for (int64_t t0 = 0; t0 < a.L; t0 += 8) {   /* L % 8 == 0: whole groups of 8 tokens */
+#pragma unroll 1   /* a rolled loop: unrolled measured slower (instruction cache) */
+    for (int64_t t0 = 0; t0 < a.L; t0 += TPI) {
         const int tl = (int)(t0 % TT);
         if (tl == 0) {   /* a new tile: stage its B and C (into the buffer last read two tiles ago:
                             every thread has passed a barrier since), fetch the next tile's */
@@ -1331,55 +1240,78 @@ static __device__ __forceinline__ void ssm__cu_scan_fast_row(const ssm__cu_scan_
             __syncthreads();
             if (t0 + TT < a.L) load_bc(t0 + TT);
         }
-        float dt[8], dtu[8], du[8], gate[8], y[8];
+        const int64_t tg = t0 + 8 * j;   /* this lane's 8 tokens */
+        const bool in = tg < a.L;        /* L % 8 == 0: all 8 or none */
+        const uint4 cu = ru[0], cz = rz[0];
+        float dt[8], dtu[8], yp[TPI], y[8];
         ssm__cu_unpack8<T>(rd[0], dt);
-        ssm__cu_unpack8<T>(ru[0], du);
-        ssm__cu_unpack8<T>(rz[0], gate);
+        ssm__cu_unpack8<T>(cu, dtu);
 #pragma unroll
-        for (int q = 0; q < SSM__SCANF_AHEAD; ++q) {
+        for (int q = 0; q < AHEAD; ++q) {
             rd[q] = rd[q + 1]; ru[q] = ru[q + 1]; rz[q] = rz[q + 1];
         }
-        load_rows(SSM__SCANF_AHEAD, t0 + 8 * (SSM__SCANF_AHEAD + 1));
+        load_rows(AHEAD, tg + (int64_t)TPI * (AHEAD + 1));
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
-            dt[e] += bias;
-            if (a.softplus) dt[e] = ssm__cu_softplus_fma(dt[e]);
-            dtu[e] = dt[e] * du[e];
-            du[e] *= dskip;
-            gate[e] = pz ? ssm__cu_silu_fma(gate[e]) : 1.0f;
+            float v = dt[e] + bias;
+            if (a.softplus) v = ssm__cu_softplus_fast(v);
+            dt[e] = in ? v : 0.0f;   /* past L: no decay (and u = 0, B = 0: no input) */
+            dtu[e] *= dt[e];
+        }
+        if constexpr (LPC > 1) {   /* every lane needs every token's dt' and dt' u */
+            float4 *x = (float4 *)sm.x[xc] + 4 * j;
+#pragma unroll
+            for (int i = 0; i < 4; ++i) x[i] = make_float4(dt[2 * i], dtu[2 * i], dt[2 * i + 1], dtu[2 * i + 1]);
+            __syncwarp();
         }
 #pragma unroll
-        for (int e = 0; e < 8; ++e) {
-            const float4 *bc = (const float4 *)s_bc[buf][tl + e];
-            float Bv[NS], Cv[NS], acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};   /* 4 partial sums: short chains */
-#pragma unroll
-            for (int q = 0; q < NS / 4; ++q) {
-                const float4 bq = bc[q], cq = bc[NS / 4 + q];
-                Bv[4 * q] = bq.x; Bv[4 * q + 1] = bq.y; Bv[4 * q + 2] = bq.z; Bv[4 * q + 3] = bq.w;
-                Cv[4 * q] = cq.x; Cv[4 * q + 1] = cq.y; Cv[4 * q + 2] = cq.z; Cv[4 * q + 3] = cq.w;
-            }
-#pragma unroll
-            for (int k = 0; k < NS; ++k) {
-                h[k] = ssm__cu_ex2(dt[e] * A2[k]) * h[k] + dtu[e] * Bv[k];
-                acc[k % 4] += Cv[k] * h[k];
-            }
-            y[e] = ((acc[0] + acc[1]) + (acc[2] + acc[3]) + du[e]) * gate[e];
+        for (int e = 0; e < TPI; e += 2) {
+            float4 q;
+            if constexpr (LPC > 1) q = ((const float4 *)sm.x[xc])[e / 2];
+            else q = make_float4(dt[e], dtu[e], dt[e + 1], dtu[e + 1]);
+            yp[e] = token(buf, tl + e, q.x, q.y);
+            yp[e + 1] = token(buf, tl + e + 1, q.z, q.w);
+            if (LPC > 1 && e % 4 == 2)   /* partial sums out as they complete: fewer live registers */
+                ((float4 *)sm.y[xc])[(j * TPI + e - 2) / 4] = make_float4(yp[e - 2], yp[e - 1], yp[e], yp[e + 1]);
         }
-        if (dvalid) ssm__cu_st8<T>(po + t0, y);
+        if constexpr (LPC > 1) {   /* y of this lane's tokens: the sum of every lane's part */
+            __syncwarp();
+#pragma unroll
+            for (int e = 0; e < 8; ++e) y[e] = 0.0f;
+#pragma unroll
+            for (int q = 0; q < LPC; ++q) {
+#pragma unroll
+                for (int i = 0; i < 2; ++i) {
+                    const float4 s = ((const float4 *)(sm.y[xc] + q * TPI + 8 * j))[i];
+                    y[4 * i] += s.x; y[4 * i + 1] += s.y; y[4 * i + 2] += s.z; y[4 * i + 3] += s.w;
+                }
+            }
+        } else {
+#pragma unroll
+            for (int e = 0; e < 8; ++e) y[e] = yp[e];
+        }
+        float u[8], gate[8];
+        ssm__cu_unpack8<T>(cu, u);
+        ssm__cu_unpack8<T>(cz, gate);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) y[e] = (y[e] + dskip * u[e]) * (pz ? ssm__cu_silu(gate[e]) : 1.0f);
+        if (dvalid && in) ssm__cu_st8<T>(po + tg, y);
     }
     if (a.hlast.p && dvalid) {
 #pragma unroll
-        for (int k = 0; k < NS; ++k)
-            if (k < a.N) ((float *)a.hlast.p)[b * a.hlast.s[0] + d * a.hlast.s[1] + k * a.hlast.s[2]] = h[k];
+        for (int k = 0; k < NPL; ++k) {
+            const int n = j * NPL + k;
+            if (n < a.N) ((float *)a.hlast.p)[b * a.hlast.s[0] + d * a.hlast.s[1] + n * a.hlast.s[2]] = h[k];
+        }
     }
 }
 
-template <typename T, int NS>
-__global__ void __launch_bounds__(SSM__SCANF_THREADS) ssm__cu_scan_fast_kernel(ssm__cu_scan_args a) {
-    __shared__ __align__(16) float s_bc[2][SSM__SCANF_TT][2 * NS];   /* per token: B[0..NS) then C[0..NS) */
+template <typename T, int LPC>
+__global__ void __launch_bounds__(SSM__SCANF_THREADS, 2 * LPC) ssm__cu_scan_fast_kernel(ssm__cu_scan_args a) {
+    __shared__ __align__(16) typename ssm__cu_scanf_cfg<LPC>::smem sm;
     for (int64_t b = blockIdx.y; b < a.B; b += gridDim.y) {
-        ssm__cu_scan_fast_row<T, NS>(a, b, (int)threadIdx.x, s_bc);
-        __syncthreads();   /* s_bc is reused by the next batch row */
+        ssm__cu_scan_fast_row<T, LPC>(a, b, (int)threadIdx.x, sm);
+        __syncthreads();   /* the shared memory is reused by the next batch row */
     }
 }
 
@@ -1439,12 +1371,14 @@ static ssm__cu_scan_plan ssm__cu_scan_make_plan(const ssm__cu_scan_args *a, ssm_
     ssm__cu_scan_plan pl;
     const int64_t N = a->N, rows = (a->varlen ? 1 : a->B) * a->D;
     int64_t threads, want, maxnc;
-    /* the fast path wants a warp for every SM sub-partition (4 per SM) at least */
+    /* the fast path: 8 states per lane, 2 lanes per channel past 8; it wants a warp for every SM
+       sub-partition (4 per SM) at least */
+    pl.npt = 8;
+    pl.lpc = N <= 8 ? 1 : 2;
     pl.fast = !a->varlen && N <= 16 && ssm__cu_scan_vec_layout(a, dtype) &&
-              (a->per_group == a->D || a->per_group % SSM__SCANF_THREADS == 0) && rows >= (int64_t)sms * 4 * 32;
+              (a->per_group == a->D || a->per_group % (SSM__SCANF_THREADS / pl.lpc) == 0) &&
+              rows * pl.lpc >= (int64_t)sms * 4 * 32;
     if (pl.fast) {
-        pl.npt = N <= 8 ? 8 : 16;
-        pl.lpc = 1;
         pl.nc = 1;
         pl.Lc = a->L;
         pl.smem = 0;
@@ -1511,9 +1445,9 @@ template <typename T>
 static ssm_status ssm__cu_scan_dispatch(const ssm__cu_scan_args &a, const ssm__cu_scan_plan &pl, cudaStream_t stream) {
     if constexpr (sizeof(T) == 2) {   /* the fast path takes 16-bit activations only */
         if (pl.fast) {
-            const dim3 grid((unsigned)ssm__cu_cdiv(a.D, SSM__SCANF_THREADS), (unsigned)(a.B < 65535 ? a.B : 65535));
-            if (pl.npt == 8) ssm__cu_scan_fast_kernel<T, 8><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
-            else ssm__cu_scan_fast_kernel<T, 16><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
+            const dim3 grid((unsigned)ssm__cu_cdiv(a.D, SSM__SCANF_THREADS / pl.lpc), (unsigned)(a.B < 65535 ? a.B : 65535));
+            if (pl.lpc == 2) ssm__cu_scan_fast_kernel<T, 2><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
+            else ssm__cu_scan_fast_kernel<T, 1><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
             return ssm__cu_launched();
         }
     }

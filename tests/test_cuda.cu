@@ -1118,8 +1118,10 @@ static void run_props(props_rng *r) {
         prop_state_update(r, d, 5, 4, 6, 32, 4, 0, 1, 0);
         prop_state_update(r, d, 4, 2, 3, 17, 1, 0, 1, 1);
         prop_state_update(r, d, 3, 2, 4, 256, 2, 1, 0, 1);
-        prop_state_update(r, d, 64, 24, 64, 128, 1, 1, 1, 0);   /* vector path: the cp.async ring wraps */
-        prop_state_update(r, d, 9, 5, 7, 64, 5, 0, 0, 0);        /* vector path: P % 4 != 0, N < 128, untied */
+        prop_state_update(r, d, 64, 24, 64, 128, 1, 1, 1, 0);   /* vector path: 2 blocks per (b, h) */
+        prop_state_update(r, d, 9, 5, 7, 64, 5, 0, 0, 0);        /* vector path: P % 8 != 0, N < 128, untied */
+        prop_state_update(r, d, 3, 7, 45, 68, 1, 1, 1, 0);       /* vector path: a partial block and warp, lanes past N */
+        prop_state_update(r, d, 2, 3, 33, 4, 3, 0, 0, 0);        /* vector path: one lane of states, one row in the last block */
         /* selective_scan: groups, odd N, N = 1 / 256, varlen, in place, strided, time-chunked */
         prop_scan(r, d, 2, 8, 45, 16, 1, 0, 0, 0);
         prop_scan(r, d, 1, 12, 70, 17, 4, 0, 1, 1);
@@ -1128,10 +1130,15 @@ static void run_props(props_rng *r) {
         prop_scan(r, d, 1, 3, g_quick ? 700 : 3000, 16, 1, 0, 0, 0);   /* few rows: NC > 1 */
         prop_scan(r, d, 1, 2, g_quick ? 600 : 2500, 8, 1, 1, 1, 0);     /* NC > 1, varlen, in place */
         prop_scan(r, d, 2, 5, 0, 4, 1, 0, 0, 0);                         /* L = 0 */
-        /* 16-bit: the thread-per-channel kernel (B*D >= 128 * SMs on GPUs up to 136 SMs) */
-        prop_scan(r, d, 4, 4352, 40, 16, 1, 0, 0, 0);    /* a partial 32-token tile */
+        /* 16-bit: the fast kernel (B*D*LPC >= 128 * SMs on GPUs up to 136 SMs; N > 8: LPC = 2 lanes per
+           channel in steps of 16 tokens, N <= 8: a thread per channel) */
+        prop_scan(r, d, 4, 4352, 40, 16, 1, 0, 0, 0);    /* a partial 32-token tile, L % 16 = 8 */
         prop_scan(r, d, 2, 8704, 64, 11, 2, 0, 1, 0);    /* odd N, 2 groups, in place */
         prop_scan(r, d, 3, 5803, 48, 8, 1, 0, 0, 0);     /* 8 states, a partial block of channels */
+        prop_scan(r, d, 4, 4416, 24, 13, 3, 0, 0, 0);    /* 64-channel groups, L % 16 = 8 in the only tile */
+        prop_scan(r, d, 3, 5803, 56, 9, 1, 0, 1, 0);     /* one state on the second lane, a partial block, in place */
+        prop_scan(r, d, 2, 4400, 8, 16, 1, 0, 0, 0);     /* one group of 8 tokens: the second lane is past L */
+        prop_scan(r, d, 1, 8704, 96, 12, 1, 0, 0, 0);    /* whole steps over 3 tiles */
         /* ssd: general kernel (odd P/N, strided, any Q) */
         prop_ssd(r, d, 2, 37, 3, 5, 7, 1, 16, 0, 0, 1, 0, 0);
         prop_ssd(r, d, 1, 90, 4, 8, 17, 2, 32, 1, 1, 0, 0, 0);
