@@ -1904,15 +1904,18 @@ static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p
    chunk has its own, so no online rescaling), then P V with P's accumulator fragments, scaled by
    w / l, as the A operand; the result is added to the rows' accumulators.
 
-   Tiles go out statically in batches, one per warp: warp w takes tile NW * batch + w, and
-   loads the next one's K (V) into its buffer while the current one's V (P V) is in use. A
-   batch's results are added in phases separated by __syncthreads: the rows of a token that
-   occur in several tiles of one batch add in sorted order (the phase of a row is the number of
-   its token's earlier rows in the batch, computed with the sort), every other row in phase 0.
-   So no row is written by two warps between barriers, and each row's additions come in one
-   fixed order (ascending chunk, then the repeats): the same bits every run. */
+   Tiles go out statically in batches, one per warp: warp w takes tile NW * batch + w. Its one
+   buffer holds the tile's chunk's K, then (once the scores are done) its V, then the next tile's
+   K, which loads during the batch's additions. Measured (gpu.hsa.g1.16k, H200): 16 warps x one
+   8 KB buffer 7.78 ms, 12 x one 7.97, 8 x a K and a V buffer with the next tile's in flight 8.9:
+   the kernel is latency-bound, more warps beat deeper loads. A batch's results are added in phases
+   separated by __syncthreads: the rows of a token that occur in several tiles of one batch add in
+   sorted order (the phase of a row is the number of its token's earlier rows in the batch, computed
+   with the sort), every other row in phase 0. So no row is written by two warps between barriers,
+   and each row's additions come in one fixed order (ascending chunk, then the repeats): the same
+   bits every run. */
 
-#define SSM__HTC_WARPS 8      /* warps per block (one block per SM: shared memory) */
+#define SSM__HTC_WARPS 16     /* warps per block (one block per SM: shared memory, 128 registers) */
 #define SSM__HTC_ROWS 256     /* accumulator rows per window: TB * G <= 256 */
 #define SSM__HTC_PAIRS 2048   /* (token, slot) pairs per window: TB * K <= 2048 */
 #define SSM__HTC_SROWS 4096   /* (pair, head) rows per window: TB * K * G <= 4096 (12 bits) */
@@ -1920,7 +1923,7 @@ static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p
 #define SSM__HTC_KMAX 64      /* slots per token */
 #define SSM__HTC_CMAX 1024    /* chunks of one sequence (histogram buckets, plus one for repeats) */
 #define SSM__HTC_ACS 68       /* accumulator row stride (floats): padded against bank conflicts */
-#define SSM__HTC_KV (2 * 64 * 64)   /* 16-bit elements of one warp's K + V buffer */
+#define SSM__HTC_KV (64 * 64)   /* 16-bit elements of one warp's buffer: a chunk's K, then its V */
 #define SSM__HTC_SMEM                                                                                         \
     ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * SSM__HTC_KV * 2 +                    \
      (size_t)SSM__HTC_PAIRS * 4 + (size_t)(SSM__HTC_CMAX + 2) * 4 + (size_t)SSM__HTC_TILES / SSM__HTC_WARPS * 4 + \
@@ -2115,52 +2118,60 @@ static __device__ __forceinline__ void ssm__cu_htc_store(const ssm__cu_hatt_args
     }
 }
 
-/* Tile `ent` (sorted rows r0 .. r0 + n - 1, row = sorted position * G + head, all reading the
-   chunk in kbuf; V at kbuf + 64 * 64): its contribution in ov, each half-row's accumulator row
-   and phase in racc / rph (-1: outside the tile). mid() runs between the reads of K and of V. */
-template <typename TT, typename Mid>
-static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w,
-                                                         const TT *kbuf, int ent, int lane, Mid mid, float (&ov)[8][4],
-                                                         int (&racc)[2], int (&rph)[2]) {
-    const int gq = lane / 4, cq = lane % 4, G = (int)a.G, K = (int)a.K, r0 = ent & 4095, n = (ent >> 12) + 1;
-    int64_t rt[2], rhq[2];
-    int rslot[2];
+/* What a tile needs before its chunk: per half-row (gq, gq + 8) its accumulator row and phase
+   (-1: outside the tile), weight and lse offset, and Q as m16n8k16 A fragments. Read one tile
+   ahead, while the current tile's V loads, so that the Q and w loads are in flight early. */
+typedef struct ssm__cu_htc_rows {
+    int racc[2], rph[2];
     float rw[2];
+    int64_t lse[2];
+    uint32_t qa[4][4];
+} ssm__cu_htc_rows;
+
+/* The rows of tile `ent`: sorted rows r0 .. r0 + n - 1, row = sorted position * G + head
+   (ent < 0: no tile, no rows). */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_htc_prep(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w, int ent,
+                                                         int lane, ssm__cu_htc_rows &r) {
+    const int gq = lane / 4, G = (int)a.G, K = (int)a.K, r0 = ent & 4095, n = ent < 0 ? 0 : (ent >> 12) + 1;
     const TT *qrow[2];
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
         const bool ok = gq + 8 * hr < n;
         const int rr = r0 + gq + 8 * hr, pos = rr / G, j = rr - pos * G;
-        const int p = ok ? w.sorted[pos] : 0, tl = p / K;
-        rt[hr] = w.t0 + tl;
-        rhq[hr] = w.h * G + j;
-        rslot[hr] = p - tl * K;
-        racc[hr] = ok ? tl * G + j : -1;
-        rph[hr] = ok ? w.phase[p * G + j] : -1;
-        rw[hr] = ok ? __ldg((const float *)a.w.p + w.b * a.w.s[0] + rt[hr] * a.w.s[1] + w.h * a.w.s[2] +
-                            rslot[hr] * a.w.s[3])
-                    : 0.0f;
-        qrow[hr] = ok ? (const TT *)a.q.p + w.b * a.q.s[0] + rt[hr] * a.q.s[1] + rhq[hr] * a.q.s[2] : NULL;
+        const int p = ok ? w.sorted[pos] : 0, tl = p / K, slot = p - tl * K;
+        const int64_t t = w.t0 + tl, hq = w.h * G + j;
+        r.racc[hr] = ok ? tl * G + j : -1;
+        r.rph[hr] = ok ? w.phase[p * G + j] : -1;
+        r.rw[hr] = ok ? __ldg((const float *)a.w.p + w.b * a.w.s[0] + t * a.w.s[1] + w.h * a.w.s[2] + slot * a.w.s[3])
+                      : 0.0f;
+        r.lse[hr] = w.b * a.lse.s[0] + t * a.lse.s[1] + hq * a.lse.s[2] + slot * a.lse.s[3];
+        qrow[hr] = ok ? (const TT *)a.q.p + w.b * a.q.s[0] + t * a.q.s[1] + hq * a.q.s[2] : NULL;
     }
-    uint32_t qa[4][4];
-    ssm__cu_htc_qfrag<TT>(qrow, lane, qa);
+    ssm__cu_htc_qfrag<TT>(qrow, lane, r.qa);
+}
+
+/* A tile's contribution in ov: its rows r (ssm__cu_htc_prep) against the chunk's K in kbuf and
+   V in vbuf. mid() runs between the reads of K and of V. */
+template <typename TT, typename Mid>
+static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_rows &r,
+                                                         const TT *kbuf, const TT *vbuf, int lane, Mid mid,
+                                                         float (&ov)[8][4]) {
     float sc[8][4], mx[2], sum[2], f[2];
-    ssm__cu_htc_scores<TT>(a, qa, kbuf, lane, sc, mx, sum);
+    ssm__cu_htc_scores<TT>(a, r.qa, kbuf, lane, sc, mx, sum);
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
         f[hr] = 0.0f;
-        if (racc[hr] >= 0) {
+        if (r.racc[hr] >= 0) {
             float lse;
-            f[hr] = ssm__cu_htc_factor(a, mx[hr], sum[hr], rw[hr], &lse);
-            if (a.lse.p && cq == 0)
-                ((float *)(uintptr_t)a.lse.p)[w.b * a.lse.s[0] + rt[hr] * a.lse.s[1] + rhq[hr] * a.lse.s[2] +
-                                              rslot[hr] * a.lse.s[3]] = lse;
+            f[hr] = ssm__cu_htc_factor(a, mx[hr], sum[hr], r.rw[hr], &lse);
+            if (a.lse.p && lane % 4 == 0) ((float *)(uintptr_t)a.lse.p)[r.lse[hr]] = lse;
         }
     }
     mid();
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
-    ssm__cu_htc_pv<TT>(a, sc, f, kbuf + 64 * 64, lane, ov);
+    ssm__cu_htc_pv<TT>(a, sc, f, vbuf, lane, ov);
 }
 
 /* The window's setup, after the indices are in pair (chunk or -1) and the histogram is zero:
@@ -2271,13 +2282,13 @@ static __device__ int ssm__cu_htc_setup(const ssm__cu_hatt_args &a, int ntok, in
 
 /* Adds a tile's contribution (ov, from ssm__cu_htc_tile) to its rows' accumulators, in the
    batch's phases, a barrier after each: all warps of the block call it with the same nph. */
-static __device__ __forceinline__ void ssm__cu_htc_add(float *acc, const float (&ov)[8][4], const int (&racc)[2],
-                                                        const int (&rph)[2], int nph, int lane) {
+static __device__ __forceinline__ void ssm__cu_htc_add(float *acc, const float (&ov)[8][4], const ssm__cu_htc_rows &r,
+                                                        int nph, int lane) {
     for (int ph = 0; ph < nph; ++ph) {
 #pragma unroll
         for (int hr = 0; hr < 2; ++hr) {
-            if (rph[hr] != ph) continue;
-            float *arow = acc + racc[hr] * SSM__HTC_ACS + 2 * (lane % 4);
+            if (r.rph[hr] != ph) continue;
+            float *arow = acc + r.racc[hr] * SSM__HTC_ACS + 2 * (lane % 4);
 #pragma unroll
             for (int nt = 0; nt < 8; ++nt) {
                 float2 *pp = (float2 *)(arow + nt * 8), x = *pp;
@@ -2307,7 +2318,7 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const int G = (int)a.G, K = (int)a.K;   /* small: checked by the launcher */
     const int64_t nblk = (a.Lq + a.TB - 1) / a.TB, total = a.B * a.HK * nblk;
-    TT *kbuf = s_kv + warp * SSM__HTC_KV, *vbuf = kbuf + 64 * 64;
+    TT *buf = s_kv + warp * SSM__HTC_KV;
     ssm__cu_htc_win win;
     win.pair = s_pair;
     win.sorted = s_sorted;
@@ -2363,35 +2374,34 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
         const int ntiles = ssm__cu_htc_setup(a, ntok, clo, range, s_pair, s_hist, s_nph, s_sorted, s_btile, s_tiles,
                                                  s_phase, &s_nv, &s_nt);
 
-        /* the batches; a warp's buffer holds the chunk of its current tile, and the next tile's
-           K (V) loads while this one's V (P V) is in use. Groups: K, V per tile, in order. */
+        /* the batches; a warp's buffer holds its tile's K, then its V, then the next tile's K,
+           which loads during the additions. */
         auto chunk_of = [&](int t) { return ssm__cu_htc_pchunk(s_pair[s_sorted[(s_tiles[t] & 4095) / G]]); };
-        int cur = warp, ck = cur < ntiles ? chunk_of(cur) : -1;
-        if (ck >= 0) ssm__cu_htc_load<TT>(a, a.k, kbase, ck, kbuf, lane);
+        int cur = warp;
+        if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(cur), buf, lane);
         ssm__cu_cp_commit();
-        if (ck >= 0) ssm__cu_htc_load<TT>(a, a.v, vbase, ck, vbuf, lane);
-        ssm__cu_cp_commit();
+        ssm__cu_htc_rows rows, next;
+        ssm__cu_htc_prep<TT>(a, win, cur < ntiles ? s_tiles[cur] : -1, lane, rows);
         for (int bt = 0; bt * SSM__HTC_WARPS < ntiles; ++bt, cur += SSM__HTC_WARPS) {
-            const int cn = cur + SSM__HTC_WARPS < ntiles ? chunk_of(cur + SSM__HTC_WARPS) : -1;
-            const bool fetch = cn >= 0 && cn != ck;
+            const int nx = cur + SSM__HTC_WARPS;
             float ov[8][4];
-            int racc[2] = {-1, -1}, rph[2] = {-1, -1};
-            ssm__cu_cp_wait<1>();   /* K in */
+            ssm__cu_cp_wait<0>();   /* K in */
             __syncwarp();
             auto mid = [&]() {
                 __syncwarp();   /* K is read */
-                if (fetch) ssm__cu_htc_load<TT>(a, a.k, kbase, cn, kbuf, lane);
+                if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.v, vbase, chunk_of(cur), buf, lane);
                 ssm__cu_cp_commit();
-                ssm__cu_cp_wait<1>();   /* V in */
+                ssm__cu_htc_prep<TT>(a, win, nx < ntiles ? s_tiles[nx] : -1, lane, next);
+                ssm__cu_cp_wait<0>();   /* V in */
                 __syncwarp();
             };
-            if (cur < ntiles) ssm__cu_htc_tile<TT>(a, win, kbuf, s_tiles[cur], lane, mid, ov, racc, rph);
+            if (cur < ntiles) ssm__cu_htc_tile<TT>(a, rows, buf, buf, lane, mid, ov);
             else mid();
             __syncwarp();   /* V is read */
-            if (fetch) ssm__cu_htc_load<TT>(a, a.v, vbase, cn, vbuf, lane);
+            if (nx < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(nx), buf, lane);
             ssm__cu_cp_commit();
-            ssm__cu_htc_add(s_acc, ov, racc, rph, s_nph[bt], lane);
-            ck = cn >= 0 ? cn : ck;
+            ssm__cu_htc_add(s_acc, ov, rows, s_nph[bt], lane);
+            rows = next;
         }
         ssm__cu_cp_wait_all();
         __syncthreads();
