@@ -1953,7 +1953,6 @@ typedef struct ssm__cu_htc_win {
     const int *pair;                 /* per pair: chunk and tile place */
     const unsigned short *sorted;    /* pair indices, chunk order */
     const unsigned char *phase;      /* per (pair, head): phase of its addition in its batch */
-    float *acc;
 } ssm__cu_htc_win;
 
 /* The S rows of one chunk of k or v (b, h fixed by base) into a 64-wide swizzled tile. A lane
@@ -2323,7 +2322,6 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
     win.pair = s_pair;
     win.sorted = s_sorted;
     win.phase = s_phase;
-    win.acc = s_acc;
 
     for (int64_t blk = blockIdx.x; blk < total; blk += gridDim.x) {
         const int64_t tb = blk % nblk;
