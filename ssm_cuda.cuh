@@ -67,7 +67,7 @@
      but meet SPEC §7. hsa_attention adds each row's per-chunk contributions in one fixed order:
      the same call gives the same bits every run.
    - Fast paths: tensor cores for ssd (P = 64, N = 64 or 128, unit-stride aligned rows) and
-     hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, K <= 64; C <= 1024 chunks
+     hsa_attention (E = Ev = 64, S a multiple of 16 up to 64, K <= 64; C <= 1024, G K <= 4096
      unless G % 16 == 0) with 16-bit activations; 16-byte vector access for state_update
      (N <= 128, N % 4 == 0), conv1d and selective_scan (16-bit, N <= 16, L % 8 == 0) when innermost
      strides are 1 and rows are 16-byte aligned. Other shapes, strides and f32 run on general
@@ -1685,6 +1685,7 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cuda
 typedef struct ssm__cu_hatt_args {
     int64_t B, Lq, Lk, HQ, HK, E, Ev, K, S, C, G, TB;
     float scale, sm_n;
+    int ovec;   /* o's rows take 16-byte stores (unit stride, aligned) */
     ssm__cu_cv q, k, v, idx, w, o, lse;
 } ssm__cu_hatt_args;
 
@@ -1831,53 +1832,47 @@ static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p
    memory (TB * G <= 256 rows), so all G heads of a token and, for small G, many tokens share
    one chunk's K and V: that reuse is what keeps the L2 traffic down.
 
-   The window's (token, slot) pairs are counting-sorted by chunk; each chunk's pairs are one work
-   item (a slot repeating an earlier slot's chunk is its own item, after all the chunks). Warps
-   take items in order from a shared counter and prefetch the next item's K and V into their
-   second buffer (cp.async, XOR-swizzled rows) while the current one computes. An item's rows go
-   through m16 tiles: S = Q K^T, the per-row softmax in registers (each chunk has its own, so no
-   online rescaling), then P V with P's accumulator fragments, scaled by w / l, as the A operand,
-   and the result is added to the rows' accumulators.
+   The window's (token, slot) pairs are counting-sorted by chunk (a slot repeating an earlier
+   slot's chunk goes after all the chunks, on its own); the sorted (pair, head) rows are cut into
+   m16 tiles that never mix chunks. A tile: S = Q K^T, the per-row softmax in registers (each
+   chunk has its own, so no online rescaling), then P V with P's accumulator fragments, scaled by
+   w / l, as the A operand; the result is added to the rows' accumulators.
 
-   Determinism: a row's contributions are added in one fixed order, ascending chunk (then the
-   repeated slots): each pair carries its rank in that order, and a warp adds a row only once
-   the row's counter shows the previous rank done, so the result never depends on timing. The
-   wait cannot deadlock: a pair's predecessor belongs to an earlier item, items are taken in
-   order, and the earliest unfinished item waits on nothing. (compute-sanitizer racecheck does not
-   model this acquire / release hand-off and reports the accumulator and counter accesses;
-   shared-memory float atomics instead, which it accepts, made the kernel 2 to 4.5x slower.) */
+   Tiles go out statically in batches, one per warp: warp w takes tile NW * batch + w. Its one
+   buffer holds the tile's chunk's K, then (once the scores are done) its V, then the next tile's
+   K, which loads during the batch's additions. Measured (gpu.hsa.g1.16k, H200): 16 warps x one
+   8 KB buffer 7.78 ms, 12 x one 7.97, 8 x a K and a V buffer with the next tile's in flight 8.9:
+   the kernel is latency-bound, more warps beat deeper loads. A batch's results are added in phases
+   separated by __syncthreads: the rows of a token that occur in several tiles of one batch add in
+   sorted order (the phase of a row is the number of its token's earlier rows in the batch, computed
+   with the sort), every other row in phase 0. So no row is written by two warps between barriers,
+   and each row's additions come in one fixed order (ascending chunk, then the repeats): the same
+   bits every run. */
 
-#ifndef SSM__HTC_WARPS
-#define SSM__HTC_WARPS 8     /* warps per block; each has SSM__HTC_STAGES K + V buffers */
-#endif
-#ifndef SSM__HTC_STAGES
-#define SSM__HTC_STAGES 1    /* 2: the next item's K and V load during this one (measured: 4 warps x 2
-                                stages ran 1.9x slower than 8 x 1, the kernel is latency-bound) */
-#endif
-#define SSM__HTC_ROWS 256    /* accumulator rows per window: TB * G <= 256 */
-#define SSM__HTC_PAIRS 2048  /* (token, slot) pairs per window: TB * K <= 2048 */
-#define SSM__HTC_KMAX 64     /* slots per token (ranks are found by comparing slots pairwise) */
-#define SSM__HTC_CMAX 1024   /* chunks of one sequence (histogram buckets, plus one for repeats) */
-#define SSM__HTC_ACS 68      /* accumulator row stride (floats): padded against bank conflicts */
-#define SSM__HTC_KV (2 * 64 * 64)   /* 16-bit elements of one K + V stage */
-#define SSM__HTC_SMEM                                                                                          \
-    ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * SSM__HTC_STAGES * SSM__HTC_KV * 2 +                 \
-     (size_t)SSM__HTC_PAIRS * 4 + (size_t)(SSM__HTC_CMAX + 1) * 4 + (size_t)SSM__HTC_ROWS * 4 +                \
-     (size_t)SSM__HTC_PAIRS * 2 + (size_t)SSM__HTC_CMAX * 2)
+#define SSM__HTC_WARPS 16     /* warps per block (one block per SM: shared memory, 128 registers) */
+#define SSM__HTC_ROWS 256     /* accumulator rows per window: TB * G <= 256 */
+#define SSM__HTC_PAIRS 2048   /* (token, slot) pairs per window: TB * K <= 2048 */
+#define SSM__HTC_SROWS 4096   /* (pair, head) rows per window: TB * K * G <= 4096 (12 bits) */
+#define SSM__HTC_TILES 2048   /* tiles per window: <= pairs for G <= 16, <= 256 + 4096 / G above */
+#define SSM__HTC_KMAX 64      /* slots per token */
+#define SSM__HTC_CMAX 1024    /* chunks of one sequence (histogram buckets, plus one for repeats) */
+#define SSM__HTC_ACS 68       /* accumulator row stride (floats): padded against bank conflicts */
+#define SSM__HTC_KV (64 * 64)   /* 16-bit elements of one warp's buffer: a chunk's K, then its V */
+#define SSM__HTC_SMEM                                                                                         \
+    ((size_t)SSM__HTC_ROWS * SSM__HTC_ACS * 4 + (size_t)SSM__HTC_WARPS * SSM__HTC_KV * 2 +                    \
+     (size_t)SSM__HTC_PAIRS * 4 + (size_t)(SSM__HTC_CMAX + 2) * 4 + (size_t)SSM__HTC_TILES / SSM__HTC_WARPS * 4 + \
+     (size_t)SSM__HTC_PAIRS * 2 + (size_t)(SSM__HTC_CMAX + 2) * 2 + (size_t)SSM__HTC_TILES * 2 +             \
+     (size_t)SSM__HTC_SROWS)
 
-/* A pair's packed description: chunk, rank among its token's contributions, repeat flag. */
-#define SSM__HTC_CBITS 20
-static __device__ __forceinline__ int ssm__cu_htc_chunk(int pv) { return pv & ((1 << SSM__HTC_CBITS) - 1); }
-static __device__ __forceinline__ int ssm__cu_htc_rank(int pv) { return (pv >> SSM__HTC_CBITS) & 127; }
-static __device__ __forceinline__ int ssm__cu_htc_repeat(int pv) { return (pv >> (SSM__HTC_CBITS + 7)) & 1; }
-
-static __device__ __forceinline__ int ssm__cu_ld_acquire_cta(const int *p) {
-    int v;
-    asm volatile("ld.acquire.cta.shared.b32 %0, [%1];" : "=r"(v) : "r"(ssm__cu_smem_addr(p)) : "memory");
-    return v;
-}
-static __device__ __forceinline__ void ssm__cu_st_release_cta(int *p, int v) {
-    asm volatile("st.release.cta.shared.b32 [%0], %1;" ::"r"(ssm__cu_smem_addr(p)), "r"(v) : "memory");
+/* A pair's packed description while sorting: chunk and repeat flag; after sorting, its chunk and
+   "tile place" (16 * tile + row in tile of its head-0 row; tile = (place + head) / 16). */
+#define SSM__HTC_RBIT (1 << 16)
+static __device__ __forceinline__ int ssm__cu_htc_chunk(int pv) { return pv & 0xffff; }
+static __device__ __forceinline__ int ssm__cu_htc_place(int pv) { return pv & 0xffff; }
+static __device__ __forceinline__ int ssm__cu_htc_pchunk(int pv) { return pv >> 16; }
+/* A tile: first sorted row (12 bits) and rows - 1 (4 bits). */
+static __device__ __forceinline__ unsigned short ssm__cu_htc_tent(int r0, int n) {
+    return (unsigned short)(r0 | (n - 1) << 12);
 }
 
 /* Element offset of (row, col) in a 64-wide 16-bit tile whose 16-byte chunks are XOR-swizzled
@@ -1889,10 +1884,9 @@ static __device__ __forceinline__ int ssm__cu_swz(int row, int col) {
 /* What one window's tiles need to find their rows. */
 typedef struct ssm__cu_htc_win {
     int64_t b, h, t0;
-    const int *pair;                 /* packed pair descriptions */
+    const int *pair;                 /* per pair: chunk and tile place */
     const unsigned short *sorted;    /* pair indices, chunk order */
-    float *acc;
-    int *done;                       /* per row: contributions added so far */
+    const unsigned char *phase;      /* per (pair, head): phase of its addition in its batch */
 } ssm__cu_htc_win;
 
 /* The S rows of one chunk of k or v (b, h fixed by base) into a 64-wide swizzled tile. A lane
@@ -1913,13 +1907,6 @@ static __device__ __forceinline__ void ssm__cu_htc_load(const ssm__cu_hatt_args 
         d += 8 * 64;
         g += 8 * rs;
     }
-}
-
-template <typename TT>
-static __device__ __forceinline__ void ssm__cu_htc_stage(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w, int chunk,
-                                                          TT *kbuf, int lane) {
-    ssm__cu_htc_load<TT>(a, a.k, w.b * a.k.s[0] + w.h * a.k.s[2], chunk, kbuf, lane);
-    ssm__cu_htc_load<TT>(a, a.v, w.b * a.v.s[0] + w.h * a.v.s[2], chunk, kbuf + 64 * 64, lane);
 }
 
 /* A 16-row tile's Q as m16n8k16 A fragments (k = E): rows gq and gq + 8 of the tile start at
@@ -2047,80 +2034,204 @@ static __device__ __forceinline__ void ssm__cu_htc_pv(const ssm__cu_hatt_args &a
     }
 }
 
-/* Rows [r0, r0 + n) of the sorted row space (row = sorted position * G + head), n <= 16, all
-   reading the chunk staged in kbuf. */
+/* The window's accumulator rows to o: 8 values a thread, one 16-byte store when o's rows allow. */
 template <typename TT>
-static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w,
-                                                         const TT *kbuf, int r0, int n, int lane) {
-    const unsigned full = 0xffffffffu;
-    const int gq = lane / 4, cq = lane % 4, G = (int)a.G, K = (int)a.K;
-    int64_t rt[2], rhq[2];
-    int rslot[2], racc[2], rrank[2];
+static __device__ __forceinline__ void ssm__cu_htc_store(const ssm__cu_hatt_args &a, const float *acc, int64_t b,
+                                                          int64_t h, int64_t t0, int nrows) {
+    const int G = (int)a.G;
+    for (int i = threadIdx.x; i < nrows * 8; i += blockDim.x) {
+        const int r = i / 8, e = i % 8 * 8, tl = r / G, j = r - tl * G;
+        const float *src = acc + r * SSM__HTC_ACS + e;
+        const int64_t off = b * a.o.s[0] + (t0 + tl) * a.o.s[1] + (h * G + j) * a.o.s[2];
+        if (a.ovec) {
+            ssm__cu_st8<TT>((TT *)(uintptr_t)a.o.p + off + e, src);
+        } else {
+            for (int k = 0; k < 8; ++k) ssm__cu_st<TT>(a.o.p, off + (e + k) * a.o.s[3], src[k]);
+        }
+    }
+}
+
+/* What a tile needs before its chunk: per half-row (gq, gq + 8) its accumulator row and phase
+   (-1: outside the tile), weight and lse offset, and Q as m16n8k16 A fragments. Read one tile
+   ahead, while the current tile's V loads, so that the Q and w loads are in flight early. */
+typedef struct ssm__cu_htc_rows {
+    int racc[2], rph[2];
     float rw[2];
-    bool rok[2];
+    int64_t lse[2];
+    uint32_t qa[4][4];
+} ssm__cu_htc_rows;
+
+/* The rows of tile `ent`: sorted rows r0 .. r0 + n - 1, row = sorted position * G + head
+   (ent < 0: no tile, no rows). */
+template <typename TT>
+static __device__ __forceinline__ void ssm__cu_htc_prep(const ssm__cu_hatt_args &a, const ssm__cu_htc_win &w, int ent,
+                                                         int lane, ssm__cu_htc_rows &r) {
+    const int gq = lane / 4, G = (int)a.G, K = (int)a.K, r0 = ent & 4095, n = ent < 0 ? 0 : (ent >> 12) + 1;
     const TT *qrow[2];
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
+        const bool ok = gq + 8 * hr < n;
         const int rr = r0 + gq + 8 * hr, pos = rr / G, j = rr - pos * G;
-        rok[hr] = gq + 8 * hr < n;
-        const int p = rok[hr] ? w.sorted[pos] : 0, tl = p / K;
-        rt[hr] = w.t0 + tl;
-        rhq[hr] = w.h * G + j;
-        rslot[hr] = p - tl * K;
-        racc[hr] = tl * G + j;
-        rrank[hr] = rok[hr] ? ssm__cu_htc_rank(w.pair[p]) : 0;
-        rw[hr] = rok[hr] ? __ldg((const float *)a.w.p + w.b * a.w.s[0] + rt[hr] * a.w.s[1] + w.h * a.w.s[2] +
-                                 rslot[hr] * a.w.s[3])
-                         : 0.0f;
-        qrow[hr] = rok[hr] ? (const TT *)a.q.p + w.b * a.q.s[0] + rt[hr] * a.q.s[1] + rhq[hr] * a.q.s[2] : NULL;
+        const int p = ok ? w.sorted[pos] : 0, tl = p / K, slot = p - tl * K;
+        const int64_t t = w.t0 + tl, hq = w.h * G + j;
+        r.racc[hr] = ok ? tl * G + j : -1;
+        r.rph[hr] = ok ? w.phase[p * G + j] : -1;
+        r.rw[hr] = ok ? __ldg((const float *)a.w.p + w.b * a.w.s[0] + t * a.w.s[1] + w.h * a.w.s[2] + slot * a.w.s[3])
+                      : 0.0f;
+        r.lse[hr] = w.b * a.lse.s[0] + t * a.lse.s[1] + hq * a.lse.s[2] + slot * a.lse.s[3];
+        qrow[hr] = ok ? (const TT *)a.q.p + w.b * a.q.s[0] + t * a.q.s[1] + hq * a.q.s[2] : NULL;
     }
-    uint32_t qa[4][4];
-    ssm__cu_htc_qfrag<TT>(qrow, lane, qa);
+    ssm__cu_htc_qfrag<TT>(qrow, lane, r.qa);
+}
+
+/* A tile's contribution in ov: its rows r (ssm__cu_htc_prep) against the chunk's K in kbuf and
+   V in vbuf. mid() runs between the reads of K and of V. */
+template <typename TT, typename Mid>
+static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_rows &r,
+                                                         const TT *kbuf, const TT *vbuf, int lane, Mid mid,
+                                                         float (&ov)[8][4]) {
     float sc[8][4], mx[2], sum[2], f[2];
-    ssm__cu_htc_scores<TT>(a, qa, kbuf, lane, sc, mx, sum);
+    ssm__cu_htc_scores<TT>(a, r.qa, kbuf, lane, sc, mx, sum);
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
         f[hr] = 0.0f;
-        if (rok[hr]) {
+        if (r.racc[hr] >= 0) {
             float lse;
-            f[hr] = ssm__cu_htc_factor(a, mx[hr], sum[hr], rw[hr], &lse);
-            if (a.lse.p && cq == 0)
-                ((float *)(uintptr_t)a.lse.p)[w.b * a.lse.s[0] + rt[hr] * a.lse.s[1] + rhq[hr] * a.lse.s[2] +
-                                              rslot[hr] * a.lse.s[3]] = lse;
+            f[hr] = ssm__cu_htc_factor(a, mx[hr], sum[hr], r.rw[hr], &lse);
+            if (a.lse.p && lane % 4 == 0) ((float *)(uintptr_t)a.lse.p)[r.lse[hr]] = lse;
         }
     }
-    float ov[8][4];
+    mid();
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
-    ssm__cu_htc_pv<TT>(a, sc, f, kbuf + 64 * 64, lane, ov);
-    /* add in rank order: wait until each row's earlier contributions are in */
-    bool ready;
-    do {
-        ready = true;
-#pragma unroll
-        for (int hr = 0; hr < 2; ++hr)
-            if (rok[hr] && ssm__cu_ld_acquire_cta(w.done + racc[hr]) != rrank[hr]) ready = false;
-        if (__all_sync(full, ready)) break;
-        __nanosleep(64);   /* leave the issue slots to the warp being waited for */
-    } while (true);
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-        if (!rok[hr]) continue;
-        float *arow = w.acc + racc[hr] * SSM__HTC_ACS + 2 * cq;
-#pragma unroll
-        for (int nt = 0; nt < 8; ++nt) {
-            float2 *pp = (float2 *)(arow + nt * 8), x = *pp;
-            x.x += ov[nt][2 * hr];
-            x.y += ov[nt][2 * hr + 1];
-            *pp = x;
+    ssm__cu_htc_pv<TT>(a, sc, f, vbuf, lane, ov);
+}
+
+/* The window's setup, after the indices are in pair (chunk or -1) and the histogram is zero:
+   repeats, counting sort by chunk, the tile list, each pair's tile place, each row's phase and
+   each batch's phase count. Returns the number of tiles. Every step is one barrier interval. */
+static __device__ int ssm__cu_htc_setup(const ssm__cu_hatt_args &a, int ntok, int clo, int range, int *pair, int *hist,
+                                         int *nph, unsigned short *sorted, unsigned short *btile,
+                                         unsigned short *tiles, unsigned char *phase, int *s_nv, int *s_nt) {
+    const unsigned full = 0xffffffffu;
+    const int tid = threadIdx.x, lane = tid % 32, G = (int)a.G, K = (int)a.K, npairs = ntok * K;
+    const int gt = (G + 15) / 16;   /* tiles of one repeat */
+    /* per token: a slot repeating an earlier slot's chunk goes to the repeat bucket (range) */
+    for (int tl = tid; tl < ntok; tl += blockDim.x) {
+        int *tp = pair + tl * K;
+        for (int i = 0; i < K; ++i) {
+            if (tp[i] < 0) continue;
+            bool r = false;
+            for (int j = 0; j < i && !r; ++j) r = ssm__cu_htc_chunk(tp[j]) == tp[i];
+            if (r) tp[i] |= SSM__HTC_RBIT;
+            atomicAdd(&hist[r ? range : tp[i] - clo], 1);
         }
     }
-    __threadfence_block();
-    __syncwarp();
-    if (cq == 0)
+    __syncthreads();
+    if (tid < 32) {   /* exclusive scans of pairs and tiles over the buckets; the tile list */
+        const int nb = range + 1, per = (nb + 31) / 32, blo = lane * per, bhi = min(blo + per, nb);
+        auto ntiles_of = [&](int i, int n) { return i < range ? (n * G + 15) / 16 : n * gt; };
+        int cnt = 0, nt = 0;
+        for (int i = blo; i < bhi; ++i) {
+            cnt += hist[i];
+            nt += ntiles_of(i, hist[i]);
+        }
+        int icnt = cnt, itl = nt;
+        for (int o = 1; o < 32; o <<= 1) {
+            const int v1 = __shfl_up_sync(full, icnt, o), v2 = __shfl_up_sync(full, itl, o);
+            if (lane >= o) {
+                icnt += v1;
+                itl += v2;
+            }
+        }
+        int run = icnt - cnt, trun = itl - nt;
+        for (int i = blo; i < bhi; ++i) {
+            const int n = hist[i];
+            hist[i] = run;
+            btile[i] = (unsigned short)trun;
+            if (i < range) {   /* one chunk's rows, cut into tiles */
+                for (int r = 0; r < n * G; r += 16) tiles[trun++] = ssm__cu_htc_tent(run * G + r, min(16, n * G - r));
+            } else {           /* each repeat's G rows on their own */
+                for (int k = 0; k < n; ++k)
+                    for (int r = 0; r < G; r += 16) tiles[trun++] = ssm__cu_htc_tent((run + k) * G + r, min(16, G - r));
+            }
+            run += n;
+        }
+        if (lane == 31) {
+            *s_nv = icnt;
+            *s_nt = itl;
+        }
+    }
+    __syncthreads();
+    for (int p = tid; p < npairs; p += blockDim.x) {
+        const int pv = pair[p];
+        if (pv >= 0) sorted[atomicAdd(&hist[pv & SSM__HTC_RBIT ? range : pv - clo], 1)] = (unsigned short)p;
+    }
+    __syncthreads();
+    /* after the scatter hist[i] is the end of bucket i */
+    const int nvalid = *s_nv, rstart = range > 0 ? hist[range - 1] : 0;
+    if (nvalid - rstart > 1) {   /* repeats (only from hand-made indices): in pair order */
+        if (tid == 0)
+            for (int i = rstart + 1; i < nvalid; ++i) {
+                const unsigned short x = sorted[i];
+                int j = i;
+                for (; j > rstart && sorted[j - 1] > x; --j) sorted[j] = sorted[j - 1];
+                sorted[j] = x;
+            }
+        __syncthreads();
+    }
+    for (int pos = tid; pos < nvalid; pos += blockDim.x) {   /* each pair's chunk and tile place */
+        const int p = sorted[pos], pv = pair[p], c = ssm__cu_htc_chunk(pv);
+        int place;
+        if (pv & SSM__HTC_RBIT) {
+            place = 16 * (btile[range] + (pos - rstart) * gt);
+        } else {
+            const int bk = c - clo, start = bk > 0 ? hist[bk - 1] : 0;
+            place = 16 * btile[bk] + (pos - start) * G;
+        }
+        pair[p] = place | c << 16;
+    }
+    __syncthreads();
+    /* each (token, head) row: its phase in each batch it is added in, the number of its token's
+       rows before it (sorted order = tile place order) in the same batch */
+    for (int rw = tid; rw < ntok * G; rw += blockDim.x) {
+        const int tl = rw / G, j = rw - tl * G;
+        const int *tp = pair + tl * K;
+        for (int i = 0; i < K; ++i) {
+            if (tp[i] < 0) continue;
+            const int pl = ssm__cu_htc_place(tp[i]), bt = (pl + j) / 16 / SSM__HTC_WARPS;
+            int ph = 0;
+            for (int i2 = 0; i2 < K; ++i2) {
+                const int pl2 = ssm__cu_htc_place(tp[i2]);
+                ph += tp[i2] >= 0 && pl2 < pl && (pl2 + j) / 16 / SSM__HTC_WARPS == bt;
+            }
+            phase[(tl * K + i) * G + j] = (unsigned char)ph;
+            atomicMax(&nph[bt], ph + 1);
+        }
+    }
+    __syncthreads();
+    return *s_nt;
+}
+
+/* Adds a tile's contribution (ov, from ssm__cu_htc_tile) to its rows' accumulators, in the
+   batch's phases, a barrier after each: all warps of the block call it with the same nph. */
+static __device__ __forceinline__ void ssm__cu_htc_add(float *acc, const float (&ov)[8][4], const ssm__cu_htc_rows &r,
+                                                        int nph, int lane) {
+    for (int ph = 0; ph < nph; ++ph) {
 #pragma unroll
-        for (int hr = 0; hr < 2; ++hr)
-            if (rok[hr]) ssm__cu_st_release_cta(w.done + racc[hr], rrank[hr] + 1);
+        for (int hr = 0; hr < 2; ++hr) {
+            if (r.rph[hr] != ph) continue;
+            float *arow = acc + r.racc[hr] * SSM__HTC_ACS + 2 * (lane % 4);
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt) {
+                float2 *pp = (float2 *)(arow + nt * 8), x = *pp;
+                x.x += ov[nt][2 * hr];
+                x.y += ov[nt][2 * hr + 1];
+                *pp = x;
+            }
+        }
+        __syncthreads();
+    }
 }
 
 template <typename TT>
@@ -2128,22 +2239,23 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
     extern __shared__ __align__(16) unsigned char ssm__cu_htc_smem[];
     float *s_acc = (float *)ssm__cu_htc_smem;
     TT *s_kv = (TT *)(s_acc + SSM__HTC_ROWS * SSM__HTC_ACS);
-    int *s_pair = (int *)(s_kv + SSM__HTC_WARPS * SSM__HTC_STAGES * SSM__HTC_KV);
+    int *s_pair = (int *)(s_kv + SSM__HTC_WARPS * SSM__HTC_KV);
     int *s_hist = s_pair + SSM__HTC_PAIRS;
-    int *s_done = s_hist + SSM__HTC_CMAX + 1;
-    unsigned short *s_sorted = (unsigned short *)(s_done + SSM__HTC_ROWS);
-    unsigned short *s_list = s_sorted + SSM__HTC_PAIRS;   /* non-empty chunk buckets, ascending */
-    __shared__ int s_lo, s_hi, s_nlist, s_nvalid, s_cursor;
+    int *s_nph = s_hist + SSM__HTC_CMAX + 2;   /* per batch: phases */
+    unsigned short *s_sorted = (unsigned short *)(s_nph + SSM__HTC_TILES / SSM__HTC_WARPS);
+    unsigned short *s_btile = s_sorted + SSM__HTC_PAIRS;   /* per bucket: its first tile */
+    unsigned short *s_tiles = s_btile + SSM__HTC_CMAX + 2;
+    unsigned char *s_phase = (unsigned char *)(s_tiles + SSM__HTC_TILES);
+    __shared__ int s_lo, s_hi, s_nv, s_nt;
     const unsigned full = 0xffffffffu;
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const int G = (int)a.G, K = (int)a.K;   /* small: checked by the launcher */
     const int64_t nblk = (a.Lq + a.TB - 1) / a.TB, total = a.B * a.HK * nblk;
-    TT *kvw = s_kv + warp * SSM__HTC_STAGES * SSM__HTC_KV;
+    TT *buf = s_kv + warp * SSM__HTC_KV;
     ssm__cu_htc_win win;
     win.pair = s_pair;
     win.sorted = s_sorted;
-    win.acc = s_acc;
-    win.done = s_done;
+    win.phase = s_phase;
 
     for (int64_t blk = blockIdx.x; blk < total; blk += gridDim.x) {
         const int64_t tb = blk % nblk;
@@ -2152,14 +2264,14 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
         win.t0 = tb * a.TB;
         const int64_t b = win.b, h = win.h, t0 = win.t0;
         const int ntok = (int)(a.Lq - t0 < a.TB ? a.Lq - t0 : a.TB), npairs = ntok * K, nrows = ntok * G;
+        const int64_t kbase = b * a.k.s[0] + h * a.k.s[2], vbase = b * a.v.s[0] + h * a.v.s[2];
         __syncthreads();   /* the previous window is written out */
         for (int i = tid; i < nrows * 16; i += blockDim.x)
             *(float4 *)(s_acc + (i / 16) * SSM__HTC_ACS + (i % 16) * 4) = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        for (int i = tid; i < nrows; i += blockDim.x) s_done[i] = 0;
+        for (int i = tid; i < SSM__HTC_TILES / SSM__HTC_WARPS; i += blockDim.x) s_nph[i] = 0;
         if (tid == 0) {
             s_lo = 0x7fffffff;
             s_hi = -1;
-            s_cursor = 0;
         }
         __syncthreads();
         /* the window's indices; empty slots (any index outside [0, C)) get lse = -inf */
@@ -2191,151 +2303,41 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
         const int clo = s_lo, range = s_hi >= 0 ? s_hi - s_lo + 1 : 0;   /* buckets: chunks, then repeats */
         for (int i = tid; i <= range; i += blockDim.x) s_hist[i] = 0;
         __syncthreads();
-        /* per token: repeats (a chunk an earlier slot already has), then each pair's rank in the
-           order its row adds them (ascending chunk, then the repeats by slot) */
-        for (int tl = tid; tl < ntok; tl += blockDim.x) {
-            int *tp = s_pair + tl * K;
-            unsigned long long rep = 0;
-            int nprim = 0;
-            for (int i = 0; i < K; ++i) {
-                if (tp[i] < 0) continue;
-                bool r = false;
-                for (int j = 0; j < i && !r; ++j) r = tp[j] == tp[i];
-                if (r) rep |= 1ull << i;
-                else ++nprim;
-            }
-            for (int i = 0; i < K; ++i) {
-                if (tp[i] < 0) continue;
-                const int c = ssm__cu_htc_chunk(tp[i]);
-                const bool r = (rep >> i) & 1;
-                int rank = 0;
-                if (r) {
-                    rank = nprim + __popcll(rep & ((1ull << i) - 1));
-                } else {
-                    for (int j = 0; j < K; ++j)
-                        rank += tp[j] >= 0 && !((rep >> j) & 1) && ssm__cu_htc_chunk(tp[j]) < c;
-                }
-                tp[i] = c | rank << SSM__HTC_CBITS | (int)r << (SSM__HTC_CBITS + 7);
-                atomicAdd(&s_hist[r ? range : c - clo], 1);
-            }
-        }
-        __syncthreads();
-        if (warp == 0) {   /* exclusive scan of the histogram; the list of non-empty chunks */
-            const int nb = range + 1, per = (nb + 31) / 32, blo = lane * per, bhi = min(blo + per, nb);
-            int cnt = 0, ne = 0;
-            for (int i = blo; i < bhi; ++i) {
-                cnt += s_hist[i];
-                ne += s_hist[i] > 0 && i < range;
-            }
-            int icnt = cnt, ine = ne;
-            for (int o = 1; o < 32; o <<= 1) {
-                const int v1 = __shfl_up_sync(full, icnt, o), v2 = __shfl_up_sync(full, ine, o);
-                if (lane >= o) {
-                    icnt += v1;
-                    ine += v2;
-                }
-            }
-            int run = icnt - cnt, lrun = ine - ne;
-            for (int i = blo; i < bhi; ++i) {
-                const int n = s_hist[i];
-                s_hist[i] = run;
-                run += n;
-                if (n > 0 && i < range) s_list[lrun++] = (unsigned short)i;
-            }
-            if (lane == 31) {
-                s_nlist = ine;
-                s_nvalid = icnt;
-            }
-        }
-        __syncthreads();
-        for (int p = tid; p < npairs; p += blockDim.x) {
-            const int pv = s_pair[p];
-            if (pv >= 0)
-                s_sorted[atomicAdd(&s_hist[ssm__cu_htc_repeat(pv) ? range : ssm__cu_htc_chunk(pv) - clo], 1)] =
-                    (unsigned short)p;
-        }
-        __syncthreads();
-        /* after the scatter s_hist[i] is the end of bucket i */
-        const int nlist = s_nlist, nvalid = s_nvalid, rstart = range > 0 ? s_hist[range - 1] : 0;
-        if (nvalid - rstart > 1) {   /* repeats (only from hand-made indices): in pair order */
-            if (tid == 0)
-                for (int i = rstart + 1; i < nvalid; ++i) {
-                    const unsigned short x = s_sorted[i];
-                    int j = i;
-                    for (; j > rstart && s_sorted[j - 1] > x; --j) s_sorted[j] = s_sorted[j - 1];
-                    s_sorted[j] = x;
-                }
-            __syncthreads();
-        }
+        const int ntiles = ssm__cu_htc_setup(a, ntok, clo, range, s_pair, s_hist, s_nph, s_sorted, s_btile, s_tiles,
+                                                 s_phase, &s_nv, &s_nt);
 
-        /* items: the non-empty chunks in order, then each repeat on its own */
-        const int nitems = nlist + nvalid - rstart;
-        auto item_rows = [&](int u, int *chunk, int *rlo, int *rhi) {
-            if (u < nlist) {
-                const int bk = s_list[u];
-                *chunk = clo + bk;
-                *rlo = (bk > 0 ? s_hist[bk - 1] : 0) * G;
-                *rhi = s_hist[bk] * G;
-            } else {
-                const int pos = rstart + u - nlist;
-                *chunk = ssm__cu_htc_chunk(s_pair[s_sorted[pos]]);
-                *rlo = pos * G;
-                *rhi = *rlo + G;
-            }
-        };
-        auto grab = [&]() {
-            int u = 0;
-            if (lane == 0) u = atomicAdd(&s_cursor, 1);
-            return __shfl_sync(full, u, 0);
-        };
-        if (SSM__HTC_STAGES == 1) {
-            int loaded = -1;
-            for (;;) {
-                int cu, rlo, rhi;
-                const int u = grab();
-                if (u >= nitems) break;
-                item_rows(u, &cu, &rlo, &rhi);
-                if (cu != loaded) {
-                    __syncwarp();   /* the buffer's last reader is done */
-                    ssm__cu_htc_stage<TT>(a, win, cu, kvw, lane);
-                    ssm__cu_cp_commit();
-                    ssm__cu_cp_wait_all();
-                    __syncwarp();
-                    loaded = cu;
-                }
-                for (int r0 = rlo; r0 < rhi; r0 += 16) ssm__cu_htc_tile<TT>(a, win, kvw, r0, min(16, rhi - r0), lane);
-            }
-        }
-        int u = SSM__HTC_STAGES == 1 ? nitems : grab(), buf = 0, cu = -1, rlo = 0, rhi = 0;
-        if (u < nitems) {
-            item_rows(u, &cu, &rlo, &rhi);
-            ssm__cu_htc_stage<TT>(a, win, cu, kvw, lane);
-        }
+        /* the batches; a warp's buffer holds its tile's K, then its V, then the next tile's K,
+           which loads during the additions. */
+        auto chunk_of = [&](int t) { return ssm__cu_htc_pchunk(s_pair[s_sorted[(s_tiles[t] & 4095) / G]]); };
+        int cur = warp;
+        if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(cur), buf, lane);
         ssm__cu_cp_commit();
-        while (u < nitems) {
-            const int un = grab();
-            int cn = -1, nlo = 0, nhi = 0;
-            if (un < nitems) item_rows(un, &cn, &nlo, &nhi);
-            __syncwarp();   /* the other buffer's last reader is done */
-            if (cn >= 0 && cn != cu) ssm__cu_htc_stage<TT>(a, win, cn, kvw + (buf ^ 1) * SSM__HTC_KV, lane);
-            ssm__cu_cp_commit();
-            asm volatile("cp.async.wait_group 1;" ::: "memory");
+        ssm__cu_htc_rows rows, next;
+        ssm__cu_htc_prep<TT>(a, win, cur < ntiles ? s_tiles[cur] : -1, lane, rows);
+        for (int bt = 0; bt * SSM__HTC_WARPS < ntiles; ++bt, cur += SSM__HTC_WARPS) {
+            const int nx = cur + SSM__HTC_WARPS;
+            float ov[8][4];
+            ssm__cu_cp_wait<0>();   /* K in */
             __syncwarp();
-            for (int r0 = rlo; r0 < rhi; r0 += 16)
-                ssm__cu_htc_tile<TT>(a, win, kvw + buf * SSM__HTC_KV, r0, min(16, rhi - r0), lane);
-            if (cn != cu) buf ^= 1;
-            u = un;
-            cu = cn;
-            rlo = nlo;
-            rhi = nhi;
+            auto mid = [&]() {
+                __syncwarp();   /* K is read */
+                if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.v, vbase, chunk_of(cur), buf, lane);
+                ssm__cu_cp_commit();
+                ssm__cu_htc_prep<TT>(a, win, nx < ntiles ? s_tiles[nx] : -1, lane, next);
+                ssm__cu_cp_wait<0>();   /* V in */
+                __syncwarp();
+            };
+            if (cur < ntiles) ssm__cu_htc_tile<TT>(a, rows, buf, buf, lane, mid, ov);
+            else mid();
+            __syncwarp();   /* V is read */
+            if (nx < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(nx), buf, lane);
+            ssm__cu_cp_commit();
+            ssm__cu_htc_add(s_acc, ov, rows, s_nph[bt], lane);
+            rows = next;
         }
         ssm__cu_cp_wait_all();
         __syncthreads();
-        for (int i = tid; i < nrows * 64; i += blockDim.x) {
-            const int r = i / 64, e = i % 64, tl = r / G, j = r % G;
-            ssm__cu_st<TT>(a.o.p, b * a.o.s[0] + (t0 + tl) * a.o.s[1] + (h * G + j) * a.o.s[2] + e * a.o.s[3],
-                           s_acc[r * SSM__HTC_ACS + e]);
-        }
+        ssm__cu_htc_store<TT>(a, s_acc, b, h, t0, nrows);
     }
 }
 
@@ -2499,6 +2501,7 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
     a.w = SSM__IN_VIEW(p->w, 4, a.B, a.Lq, a.HK, a.K);
     a.o = SSM__IN_VIEW(p->o, 4, a.B, a.Lq, a.HQ, a.Ev);
     a.lse = SSM__IN_VIEW(p->lse, 4, a.B, a.Lq, a.HQ, a.K);
+    a.ovec = a.o.s[3] == 1 && ssm__cu_aligned(a.o.p, 16) && ssm__cu_rows_multiple(&a.o, 4, 8);
     if (a.B * a.Lq * a.HQ == 0) return SSM_OK;
     if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
     tc = p->dtype != SSM_F32 && a.E == 64 && a.Ev == 64 && a.S % 16 == 0 && a.S <= 64 && a.K <= SSM__HTC_KMAX &&
@@ -2523,9 +2526,10 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
         }
         return ssm__cu_launched();
     }
-    if (tc && a.G <= SSM__HTC_ROWS && a.C <= SSM__HTC_CMAX) {
+    if (tc && a.G <= SSM__HTC_ROWS && a.G * a.K <= SSM__HTC_SROWS && a.C <= SSM__HTC_CMAX) {
         int64_t tb = SSM__HTC_ROWS / a.G;
         if (tb * a.K > SSM__HTC_PAIRS) tb = SSM__HTC_PAIRS / a.K;
+        if (tb * a.K * a.G > SSM__HTC_SROWS) tb = SSM__HTC_SROWS / (a.K * a.G);
         a.TB = tb;
         const int64_t blocks = a.B * a.HK * ssm__cu_cdiv(a.Lq, tb);
         const unsigned grid = (unsigned)(blocks < (int64_t)sms ? blocks : (int64_t)sms);   /* one block per SM */

@@ -1180,6 +1180,15 @@ static void run_props(props_rng *r) {
         prop_hsa_attention(r, d, 1, 40, 256, 256, 1, 64, 64, 8, 32, 0.0f, 1, 0, 1);
         prop_hsa_attention(r, d, 3, 1, 4096, 16, 1, 64, 64, 8, 64, 0.0f, 1, 0, 0);
         prop_hsa_attention(r, d, 1, 300, 16384, 2, 1, 64, 64, 16, 16, 0.0f, 1, 0, 0);
+        /* the phased batches of that kernel: chunks that most tokens of a window select (a chunk's
+           tiles over several batches), chunks that one token selects (one-row tiles, a token's
+           rows in several phases of a batch), G = 68 with K = 60 (one token a window, each pair's
+           rows over five tiles, repeats), G K past its window (the general kernel), strided */
+        prop_hsa_attention(r, d, 2, 600, 640, 2, 2, 64, 64, 2, 64, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 40, 8192, 1, 1, 64, 64, 32, 16, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 6, 1024, 68, 1, 64, 64, 60, 16, 1.0f, 1, 0, 1);
+        prop_hsa_attention(r, d, 1, 5, 256, 72, 1, 64, 64, 60, 32, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 120, 512, 6, 2, 64, 64, 8, 32, 0.0f, 1, 1, 1);
         /* token-major kernel (G % 16 == 0): two KV heads with strided q / o and sm_n; K = 40
            (slots past lane 31) with repeats and out-of-range indices; S = 16 and 48; G = 48 (three
            tiles per token); more chunks than the windowed kernel takes (C = 1152) */
