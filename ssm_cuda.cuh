@@ -2317,14 +2317,14 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
         for (int bt = 0; bt * SSM__HTC_WARPS < ntiles; ++bt, cur += SSM__HTC_WARPS) {
             const int nx = cur + SSM__HTC_WARPS;
             float ov[8][4];
-            ssm__cu_cp_wait<0>();   /* K in */
+            ssm__cu_cp_wait_all();   /* K in */
             __syncwarp();
             auto mid = [&]() {
                 __syncwarp();   /* K is read */
                 if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.v, vbase, chunk_of(cur), buf, lane);
                 ssm__cu_cp_commit();
                 ssm__cu_htc_prep<TT>(a, win, nx < ntiles ? s_tiles[nx] : -1, lane, next);
-                ssm__cu_cp_wait<0>();   /* V in */
+                ssm__cu_cp_wait_all();   /* V in */
                 __syncwarp();
             };
             if (cur < ntiles) ssm__cu_htc_tile<TT>(a, rows, buf, buf, lane, mid, ov);
