@@ -5,15 +5,20 @@
 # benchmark suite, and leaves logs and the JSON under $OUT.
 #
 #   sh bench/device_gpu.sh build      build only (also what CI's compile leg does, without running)
-#   sh bench/device_gpu.sh test       build if needed, then every test leg
+#   sh bench/device_gpu.sh check      build if needed, then the golden cases, property tests and
+#                                     > 2^31-element cases
+#   sh bench/device_gpu.sh sanitize   build if needed, then compute-sanitizer memcheck and racecheck
+#   sh bench/device_gpu.sh test       check, then sanitize
 #   sh bench/device_gpu.sh bench      build if needed, then bench_cuda -> $OUT/bench_h200.json and
 #                                     the results page in $OUT/h200 (bench/report.py)
 #   sh bench/device_gpu.sh all        test, then bench
+# Several modes run in the order given: `sh bench/device_gpu.sh check bench`.
 #
-# Each leg runs under a timeout so one call stays inside the device tool's 10 minutes; the last
-# lines printed are a short summary. Run from the repository root.
+# Each leg runs under its own timeout, and the last lines printed are a short summary. The
+# limits add up to more than one 10-minute device call: `all` may need two calls, e.g.
+# `check bench`, then `sanitize`. Run from the repository root.
 set -u
-MODE=${1:-all}
+MODES=${*:-all}
 OUT=${OUT:-build/cuda/out}
 B=build/cuda
 NVCC=${NVCC:-nvcc}
@@ -73,20 +78,20 @@ sanitize() {   # sanitize TOOL TIMEOUT ARGS...: compute-sanitizer on the test pr
 
 { nvidia-smi; $NVCC --version; uname -a; } > "$OUT/env.txt" 2>&1
 
-case "$MODE" in
-build) build 2>&1 | tee "$OUT/build.log"; exit 0 ;;
-test | all)
+check_legs() {
     ensure_built
-    : > "$OUT/test.log"
     leg golden 120 $B/test_cuda tests/golden
     leg props 300 $B/test_cuda --props
     leg big 150 $B/test_cuda --big
+}
+
+sanitize_legs() {
+    ensure_built
     sanitize memcheck 240 --quick --props tests/golden
     sanitize racecheck 420 --quick --props tests/golden
-    ;;
-esac
-case "$MODE" in
-bench | all)
+}
+
+bench_leg() {
     ensure_built
     echo "== bench_cuda" | tee "$OUT/bench.log"
     timeout 480 $B/bench_cuda --out "$OUT/bench_h200.json" >> "$OUT/bench.log" 2>&1
@@ -98,8 +103,23 @@ bench | all)
         [ -f results/h200/NOTES.md ] && cp results/h200/NOTES.md "$OUT/h200/NOTES.md"
         python3 bench/report.py render "$OUT/bench_h200.json" --out "$OUT/h200"
     fi
-    ;;
-esac
+}
+
+if [ "$MODES" != build ]; then   # the logs and summary hold this run's legs only
+    for f in test.log sanitize.log summary.txt; do : > "$OUT/$f"; done
+fi
+for mode in $MODES; do
+    case "$mode" in
+    build) build 2>&1 | tee "$OUT/build.log" ;;
+    check) check_legs ;;
+    sanitize) sanitize_legs ;;
+    test) check_legs; sanitize_legs ;;
+    bench) bench_leg ;;
+    all) check_legs; sanitize_legs; bench_leg ;;
+    *) echo "device_gpu.sh: unknown mode '$mode' (build, check, sanitize, test, bench, all)" >&2; exit 2 ;;
+    esac
+done
+[ "$MODES" = build ] && exit 0
 echo "== summary"
 cat "$OUT/summary.txt" 2>/dev/null
 grep -E '^FAIL' "$OUT/test.log" 2>/dev/null | head -n 20
