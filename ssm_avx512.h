@@ -1593,8 +1593,8 @@ typedef struct ssm__avx512_ssd_next {
     int64_t b, h, t0, q;
 } ssm__avx512_ssd_next;
 
-/* Rows [r0, r1) of the next chunk's operands (x, z, dt, out; B and C when not shared), into L2
-   while this one computes. The chunk loops call it a few rows at a time, spread over the chunk:
+/* Rows [r0, r1) of the next chunk's operands (x, dt; B and C when not shared), into L2 while
+   this one computes (z and out: ssm__avx512_ssd_prefetch_epilogue). The chunk loops call it a few rows at a time, spread over the chunk:
    issued all at once, a chunk's thousands of prefetches fill the miss queues and the core stalls
    on them (seen in perf as time on the prefetch instructions themselves). */
 static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_next *nx, int64_t r0,
@@ -1603,15 +1603,34 @@ static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, const ssm__av
     const int64_t b = nx->b, h = nx->h, t0 = nx->t0 + r0, g = h / c->per_group, n = ssm__min64(r1, nx->q) - r0;
     if (n <= 0) return;
     ssm__avx512_prefetch_rows(c->x.data, p->dtype, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1], c->x.st[3], n, p->P);
-    ssm__avx512_prefetch_rows(c->z.data, p->dtype, b * c->z.st[0] + t0 * c->z.st[1] + h * c->z.st[2], c->z.st[1], c->z.st[3], n, p->P);
-    ssm__avx512_prefetch_rows(c->out.data, p->dtype, b * c->out.st[0] + t0 * c->out.st[1] + h * c->out.st[2], c->out.st[1],
-                              c->out.st[3], n, p->P);
     ssm__avx512_prefetch_rows(c->dt.data, p->dtype, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], 1, n, 1);
     if (!c->shared) {
         ssm__avx512_prefetch_rows(c->Cm.data, p->dtype, b * c->Cm.st[0] + t0 * c->Cm.st[1] + g * c->Cm.st[2], c->Cm.st[1],
                                   c->Cm.st[3], n, p->N);
         ssm__avx512_prefetch_rows(c->Bm.data, p->dtype, b * c->Bm.st[0] + t0 * c->Bm.st[1] + g * c->Bm.st[2], c->Bm.st[1],
                                   c->Bm.st[3], n, p->N);
+    }
+}
+
+/* The z and out rows of token t, into L1 (out for writing) a few tokens before the epilogue
+   reaches them. Prefetched into L2 a chunk ahead instead, with x, many of them were gone again
+   (the group block, S and the chunk tiles share L2) and the epilogue waited on memory: moving
+   them here took the AMX path on cpu.ssd.m2 from 20.1 to 17.5-18 ms (2-core Sapphire-Rapids-
+   class VM). */
+#define SSM__AVX512_SSD_AHEAD 4   /* tokens */
+static void ssm__avx512_ssd_prefetch_epilogue(const ssm__avx512_ssd_ctx *c, int64_t b, int64_t h, int64_t t) {
+    const ssm_ssd_params *p = c->p;
+    const int64_t n = p->P * (int64_t)ssm_dtype_size(p->dtype);
+    int64_t k;
+    if (c->z.data && c->z.st[3] == 1) {
+        const char *r = (const char *)c->z.data + (b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2]) * (int64_t)ssm_dtype_size(p->dtype);
+        for (k = 0; k < n; k += 64) __asm__ volatile("prefetcht0 %0" : : "m"(*(r + k)));
+        __asm__ volatile("prefetcht0 %0" : : "m"(*(r + n - 1)));
+    }
+    if (c->out.st[3] == 1) {
+        const char *r = (const char *)c->out.data + (b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2]) * (int64_t)ssm_dtype_size(p->dtype);
+        for (k = 0; k < n; k += 64) __asm__ volatile("prefetchw %0" : : "m"(*(r + k)));
+        __asm__ volatile("prefetchw %0" : : "m"(*(r + n - 1)));
     }
 }
 
@@ -1641,7 +1660,10 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
             ssm__avx512_gemm(w->Y, PP, w->Y, w->e + i0, nr, w->M, QR, w->X, PP, i0, PP);
         }
         ssm__avx512_ssd_diag(w->Y, PP, w->M, QR, w->X, PP, i0, nr, PP);
-        for (r = 0; r < nr; ++r) ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, w->Y + r * PP, w->X + (i0 + r) * PP);
+        for (r = 0; r < nr; ++r) {
+            if (i0 + r + SSM__AVX512_SSD_AHEAD < q) ssm__avx512_ssd_prefetch_epilogue(c, b, h, t0 + i0 + r + SSM__AVX512_SSD_AHEAD);
+            ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, w->Y + r * PP, w->X + (i0 + r) * PP);
+        }
         ssm__avx512_ssd_prefetch(c, nx, i0 * nx->q / q, (i0 + nr) * nx->q / q);
     }
 
@@ -1672,10 +1694,10 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
    Precision (SPEC §7). A product of two bf16 numbers is exact in f32, so a raw bf16 operand
    (x, B, C as they came in) costs nothing. The f32 operands (S, M = CB ∘ decay ∘ dt', w ∘ x) are
    split v = hi + lo into two bf16 terms: hi is v with its low 16 bits dropped (it cannot round
-   up to inf, and NaN stays NaN), lo = v - hi (exact in f32) rounded to bf16, so hi + lo is v to
-   2^-16 relative. The split goes into the pairs of the instruction itself: tdpbf16ps adds
-   a[2k] b[2k] + a[2k+1] b[2k+1], so a split operand stores (hi, lo) where the raw one stores its
-   value twice (x, x). Each such product then costs twice the instructions of a raw one, with no
+   up to inf), lo = v - hi (exact in f32) rounded to bf16, so hi + lo is v to 2^-16 relative.
+   The split goes into the pairs of the instruction itself: tdpbf16ps adds
+   a[2k] b[2k] + a[2k+1] b[2k+1], so a split operand stores the pair (hi, lo) where the raw one
+   stores its value twice (x, x); which term takes which half of the pair does not matter. Each such product then costs twice the instructions of a raw one, with no
    extra accumulators or passes. On cpu.ssd.m2 the bf16 outputs stay at the rounding floor
    (relative L2 = 1.00 x floor) and h_last within 5e-6 relative L2 of float64 (its bound: 1e-4).
    A NaN or inf in x reaches the earlier tokens of its 32-token block through M's zeros above
@@ -1809,13 +1831,16 @@ SSM__AMX_INLINE __m512i ssm__amx_idx(int lo_base, int lo_step, int hi_base, int 
     return _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
 }
 
-/* 16 f32 values as (hi, lo) words: see the section comment. Infinite v gets lo = 0 (inf - inf
-   would make it NaN). */
+/* 16 f32 values as (lo, hi) words, each in its own 32-bit lane: hi is v's upper half as it
+   stands, lo = v - hi rounded to bf16 by adding half of the dropped part to the bits (lo is far
+   from overflow: |lo| < 2^-7 |v|). Five single-uop integer and float operations, no shuffles (a
+   cvtneps2bf16 + vpermt2w version took a fifth more of the M build). Infinite v gets lo = 0 (inf
+   - inf would make it NaN). A NaN stays NaN: if its payload is all in the low half, hi is inf
+   but lo = v - hi is a quiet NaN whose upper half is a bf16 NaN. */
 SSM__AMX_INLINE __m512i ssm__amx_split16(__m512 v) {
-    const __m512 hi = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0xffff0000u)));
-    const __m512 lo = _mm512_maskz_sub_ps((__mmask16)~_mm512_fpclass_ps_mask(v, 0x18), v, hi);
-    const __m256i lo16 = (__m256i)_mm512_cvtneps_pbh(lo);
-    return _mm512_permutex2var_epi16(_mm512_castps_si512(v), ssm__amx_idx(1, 2, 32, 1), _mm512_zextsi256_si512(lo16));
+    const __m512i hi = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0xffff0000u));
+    const __m512 lo = _mm512_maskz_sub_ps((__mmask16)~_mm512_fpclass_ps_mask(v, 0x18), v, _mm512_castsi512_ps(hi));
+    return _mm512_or_si512(hi, _mm512_srli_epi32(_mm512_add_epi32(_mm512_castps_si512(lo), _mm512_set1_epi32(0x8000)), 16));
 }
 
 /* 16 f32 values that are bf16 numbers (low halves 0) as (v, v) words. */
@@ -1878,20 +1903,6 @@ SSM__AMX_INLINE void ssm__amx_kstep(const ssm__amx_engine *e) {
     }
 }
 
-/* The operand rows of K step k of the block in flight, into L1 (k < ksteps): the tile loads of
-   that step then hit L1. A tile load that misses L1 holds up retirement for the time its 16 rows
-   take to come from L2, and the vector work queued behind it waits. Measured on the Xeon of the
-   section comment: 2-3% of the AMX path's time, three runs out of three side by side. */
-SSM__AMX_INLINE void ssm__amx_prefetch_kstep(const ssm__amx_engine *e, int64_t k) {
-    const char *a = e->a + 64 * k, *b = e->b + 16 * k * e->ldb;
-    int r;
-    for (r = 0; r < 16 * e->nr; ++r) __asm__ volatile("prefetcht0 %0" : : "m"(*(a + r * e->lda)));
-    for (r = 0; r < 16; ++r) {
-        __asm__ volatile("prefetcht0 %0" : : "m"(*(b + r * e->ldb)));
-        if (e->nc > 1) __asm__ volatile("prefetcht0 %0" : : "m"(*(b + r * e->ldb + 64)));
-    }
-}
-
 /* Starts the next block (urgent jobs first); 0 when there is none. */
 static SSM__AMX_TARGET int ssm__amx_start(ssm__amx_engine *e) {
     const int u = e->count[0] ? 0 : 1;
@@ -1938,7 +1949,6 @@ SSM__AMX_INLINE int ssm__amx_pump(ssm__amx_engine *e) {
     SSM__AMX_FENCE();   /* the operands stored so far, before the tile loads */
     if (!e->busy && !ssm__amx_start(e)) return 0;
     if (e->k < e->ksteps) ssm__amx_kstep(e);
-    if (e->k + 1 < e->ksteps) ssm__amx_prefetch_kstep(e, e->k + 1);
     if (++e->k >= e->ksteps) {
         char *o = e->out;
         SSM__TILE_STORE(0, o, e->ldo);
@@ -2097,6 +2107,7 @@ static SSM__AMX_TARGET void ssm__amx_ssd_chunk(const ssm__avx512_ssd_ctx *c, con
                 for (k = 0; k < PP; k += 16)
                     _mm512_store_ps(y + k, _mm512_fmadd_ps(ev, _mm512_load_ps(w->Yo + r * PP + k), _mm512_load_ps(y + k)));
             }
+            if (i0 + r + SSM__AVX512_SSD_AHEAD < q) ssm__avx512_ssd_prefetch_epilogue(c, b, h, t0 + i0 + r + SSM__AVX512_SSD_AHEAD);
             ssm__avx512_ssd_emit(c, w, b, h, t0 + i0 + r, y, w->X + (i0 + r) * PP);
             ssm__avx512_ssd_prefetch(c, nx, (i0 + r) * nx->q / q, (i0 + r + 1) * nx->q / q);
             ssm__amx_pump(&e);
