@@ -82,26 +82,37 @@ $CXX $CXXFLAGS_BENCH -c bench/gbench_shim.cc -o "$BUILD/gbench_shim.o"
 $CXX -o "$BUILD/ssm_bench" "${objects[@]}" "$BUILD/gbench_shim.o" $LIBS
 echo "run.sh: built $BUILD/ssm_bench ($git_commit)" >&2
 
+# The JSON goes where a --out= among the arguments says (ssm_bench takes the last one).
+json="$BUILD/bench.json"
+[ "$mode" = quick ] && json="$BUILD/bench-quick.json"
+for arg in "$@"; do
+    case "$arg" in --out=*) json=${arg#--out=} ;; esac
+done
+
 case "$mode" in
 build)
     ;;
 quick)
     start=$(date +%s)
-    "$BUILD/ssm_bench" --quick --out="$BUILD/bench-quick.json" "$@" >"$BUILD/bench-quick.log" 2>&1 ||
+    "$BUILD/ssm_bench" --quick --out="$json" "$@" >"$BUILD/bench-quick.log" 2>&1 ||
         { tail -30 "$BUILD/bench-quick.log"; exit 1; }
     grep -E "^(check|ceilings)| median |\*\*\* WARNING" "$BUILD/bench-quick.log" || true
-    python3 bench/report.py validate "$BUILD/bench-quick.json"
-    python3 bench/report.py render "$BUILD/bench-quick.json" --out "$BUILD/quick-report" >/dev/null
+    python3 bench/report.py validate "$json"
+    python3 bench/report.py render "$json" --out "$BUILD/quick-report" >/dev/null
     echo "run.sh: bench-quick passed in $(($(date +%s) - start)) s (log: $BUILD/bench-quick.log)"
     ;;
 full)
     start=$(date +%s)
-    "$BUILD/ssm_bench" --out="$BUILD/bench.json" "$@" 2>&1 | tee "$BUILD/bench.log"
-    python3 bench/report.py validate --allow-failed-checks "$BUILD/bench.json"
+    rm -f "$json"   # a failed run must not leave an older JSON to be rendered
+    "$BUILD/ssm_bench" --out="$json" "$@" 2>&1 | tee "$BUILD/bench.log"
+    python3 bench/report.py validate --allow-failed-checks "$json"
     if [ -n "${RESULTS:-}" ]; then
-        python3 bench/report.py render "$BUILD/bench.json" --out "$RESULTS"
+        python3 bench/report.py render "$json" --out "$RESULTS"
+    elif [ $# -gt 0 ]; then   # a subset or a variant: not the machine's published page
+        python3 bench/report.py render "$json" --out "$BUILD/report"
+        echo "run.sh: page in $BUILD/report (RESULTS=results/<slug> publishes a run with arguments)"
     else
-        python3 bench/report.py render "$BUILD/bench.json"
+        python3 bench/report.py render "$json"
     fi
     echo "run.sh: bench finished in $(($(date +%s) - start)) s"
     ;;
