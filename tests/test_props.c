@@ -1782,6 +1782,9 @@ static void run_hsa_attention(void)
         c = hatt_base(r, "strided-q", 2); c.strided_q = 1; hatt_case(&c, dt);
         c = hatt_base(r, "Lq0", 2); c.Lq = 0; hatt_case(&c, dt);
         c = hatt_base(r, "NaN", 2); c.nan = 1; c.B = 2; c.HK = 2; c.HQ = 4; hatt_case(&c, dt);
+        /* enough items (B Lq HK >= 512) that backends may split them by work, not count */
+        c = hatt_base(r, "many-rows", 2); c.Lq = rng_int(r, 260, 400); c.HK = 2; c.HQ = 4; c.E = 8; c.Ev = 0; c.S = 4;
+        c.extra = 1; hatt_case(&c, dt);
         for (rep = 0; rep < g_reps; rep++) {
             static const int64_t ratios[4] = {1, 2, 4, 16};
             c = hatt_base(r, "random", ratios[rng_int(r, 0, 3)]);
