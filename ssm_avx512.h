@@ -339,10 +339,36 @@ static SSM__AVX512_TARGET void ssm__avx512_load_row(float *dst, const void *base
     }
 }
 
+/* A unit-stride row as bf16 on a CPU with AVX512-BF16: 32 values per vcvtne2ps2bf16, and one
+   call per row rather than one per vector (cpu.ssd.m2 bf16 stores its outputs a row of 64 at a
+   time). A pair of vectors holding a subnormal, which the instruction flushes, takes the
+   integer path. */
+static __attribute__((noinline)) SSM__AVX512BF16_TARGET void ssm__avx512bf16_store_row(uint16_t *dst, const float *src,
+                                                                                      int64_t n) {
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512 a = _mm512_loadu_ps(src + i), b = _mm512_loadu_ps(src + i + 16);
+        if (_mm512_fpclass_ps_mask(a, 0x20) | _mm512_fpclass_ps_mask(b, 0x20)) {
+            _mm256_storeu_si256((__m256i *)(void *)(dst + i), ssm__avx512_f32_to_bf16(a));
+            _mm256_storeu_si256((__m256i *)(void *)(dst + i + 16), ssm__avx512_f32_to_bf16(b));
+        } else {
+            _mm512_storeu_si512((void *)(dst + i), (__m512i)_mm512_cvtne2ps_pbh(b, a));
+        }
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 m = ssm__avx512_mask(n - i);
+        const __m512 a = _mm512_maskz_loadu_ps(m, src + i);
+        _mm256_mask_storeu_epi16(dst + i, m, _mm512_fpclass_ps_mask(a, 0x20) ? ssm__avx512_f32_to_bf16(a)
+                                                                            : (__m256i)_mm512_cvtneps_pbh(a));
+    }
+}
+
 static SSM__AVX512_TARGET void ssm__avx512_store_row(void *base, ssm_dtype dt, int64_t off, int64_t stride,
                                                      const float *src, int64_t n, int bf16_insn) {
     int64_t i;
-    if (stride == 1) {
+    if (stride == 1 && dt == SSM_BF16 && bf16_insn) {
+        ssm__avx512bf16_store_row((uint16_t *)base + off, src, n);
+    } else if (stride == 1) {
         for (i = 0; i < n; i += 16) {
             const __mmask16 m = ssm__avx512_mask(n - i);
             ssm__avx512_vstore(base, dt, off + i, m, ssm__avx512_ldm(m, src + i), bf16_insn);

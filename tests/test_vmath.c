@@ -10,7 +10,8 @@
    (near FLT_MAX, where the tolerance straddles the overflow threshold, both a close finite value
    and +inf pass). The vector f32 -> f16 / bf16 conversions (both bf16 paths: integer rounding
    and AVX512-BF16's vcvtneps2bf16) must give the same bits as ssm.h's scalar conversions for
-   every f32, the 16-bit -> f32 loads for every 16-bit pattern.
+   every f32 (and the AVX512-BF16 row store, on rows of every length up to 67), the 16-bit ->
+   f32 loads for every 16-bit pattern.
 
    One line per sweep: PASS|FAIL|SKIP <name> inputs=<n> worst=<largest error / tolerance> at x=<...>;
    then "N passed, M failed, K skipped". Exit status 1 on any failure. SKIP everything when the
@@ -222,6 +223,16 @@ static SSM__AVX512_TARGET void vec_to_bf16_insn(const float *x, uint16_t *y, int
     for (i = 0; i < n; i += 16)
         _mm256_storeu_si256((__m256i *)(y + i), ssm__avx512bf16_f32_to_bf16(_mm512_loadu_ps(x + i)));
 }
+/* The row store: rows of 1 to 67 values, so both its 32-wide body and its masked tail run. */
+static void vec_to_bf16_row(const float *x, uint16_t *y, int n) {
+    int i = 0, len = 1;
+    while (i < n) {
+        const int m = n - i < len ? n - i : len;
+        ssm__avx512bf16_store_row(y + i, x + i, m);
+        i += m;
+        len = len % 67 + 1;
+    }
+}
 static SSM__AVX512_TARGET void vec_from_f16(const uint16_t *h, float *y, int n) {
     int i;
     for (i = 0; i < n; i += 16) _mm512_storeu_ps(y + i, ssm__avx512_f16_to_f32(_mm256_loadu_si256((const __m256i *)(h + i))));
@@ -328,6 +339,10 @@ int main(int argc, char **argv) {
             sweep_to16(&t, "f32->bf16 insn", vec_to_bf16_insn, ssm_f32_to_bf16, stride);
         else
             skip(&t, "f32->bf16 insn", "CPU lacks AVX512-BF16");
+        if (ssm__cpu()->avx512_bf16)
+            sweep_to16(&t, "f32->bf16 rows", vec_to_bf16_row, ssm_f32_to_bf16, stride);
+        else
+            skip(&t, "f32->bf16 rows", "CPU lacks AVX512-BF16");
         sweep_from16(&t, "f16->f32", vec_from_f16, ssm_f16_to_f32);
         sweep_from16(&t, "bf16->f32", vec_from_bf16, ssm_bf16_to_f32);
     } else {
