@@ -1782,6 +1782,9 @@ static void run_hsa_attention(void)
         c = hatt_base(r, "strided-q", 2); c.strided_q = 1; hatt_case(&c, dt);
         c = hatt_base(r, "Lq0", 2); c.Lq = 0; hatt_case(&c, dt);
         c = hatt_base(r, "NaN", 2); c.nan = 1; c.B = 2; c.HK = 2; c.HQ = 4; hatt_case(&c, dt);
+        /* more selected chunks than one AMX product batch (8) takes */
+        c = hatt_base(r, "many-slots", 2); c.C = rng_int(r, 12, 24); c.K = c.C - rng_int(r, 0, 3); c.S = rng_int(r, 1, 20);
+        c.extra = 1; hatt_case(&c, dt);
         /* enough items (B Lq HK >= 512) that backends may split them by work, not count */
         c = hatt_base(r, "many-rows", 2); c.Lq = rng_int(r, 260, 400); c.HK = 2; c.HQ = 4; c.E = 8; c.Ev = 0; c.S = 4;
         c.extra = 1; hatt_case(&c, dt);
