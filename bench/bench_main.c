@@ -366,13 +366,13 @@ typedef struct bench_roof {
     uint64_t bw_ws;   /* working set of the triad point the bandwidth came from */
 } bench_roof;
 
-/* BENCH.md's "matching FLOP ceiling": ssm_avx512.h runs bf16 SSD's chunk products on AMX tiles
-   where the CPU has them (and SSM_NO_AMX is unset), so those results are judged against the
-   AMX-BF16 peak, not the f32 FMA one they would exceed. */
+/* BENCH.md's "matching FLOP ceiling": ssm_avx512.h runs bf16 SSD's chunk products and bf16
+   hsa_attention's on AMX tiles where the CPU has them (and SSM_NO_AMX is unset), so those
+   results are judged against the AMX-BF16 peak, not the f32 FMA one they could exceed. */
 static int bench__runs_on_amx(const bench_case *c) {
     const char *off = getenv("SSM_NO_AMX");
-    return c->kind == BENCH_SSD_M2 && c->dtype == SSM_BF16 && c->isa == SSM_ISA_AVX512 && bench_cpu_has_amx_bf16() &&
-           !(off && *off && strcmp(off, "0") != 0);
+    return (c->kind == BENCH_SSD_M2 || c->kind == BENCH_HSA) && c->dtype == SSM_BF16 && c->isa == SSM_ISA_AVX512 &&
+           bench_cpu_has_amx_bf16() && !(off && *off && strcmp(off, "0") != 0);
 }
 
 static int bench__cmp_double(const void *a, const void *b) {
