@@ -144,6 +144,11 @@ AMX_EMU_MISSING := $(if $(wildcard ssm_avx512.h),$(if $(shell grep -qw avx512_bf
 LEG_AMX_GOLDEN = $(if $(AMX_EMU_MISSING),$(call skip,amx-emulated-golden,$(AMX_EMU_MISSING)),$(call leg,amx-emulated-golden,$(call built,$(AMX_EMU)/test_golden) tests/golden))
 LEG_AMX_PROPS  = $(if $(AMX_EMU_MISSING),$(call skip,amx-emulated-props,$(AMX_EMU_MISSING)),$(call leg,amx-emulated-props,$(call built,$(AMX_EMU)/test_props)))
 
+# On an AMX machine bf16 ssd and hsa_attention take the tiles in every other leg; this one runs
+# the property tests again with SSM_NO_AMX=1 so that their FMA paths are tested there too.
+NO_AMX_MISSING := $(if $(wildcard ssm_avx512.h),$(if $(shell grep -qw amx_bf16 /proc/cpuinfo 2>/dev/null && echo y),,this CPU has no AMX-BF16: the props leg runs the FMA paths),ssm_avx512.h not present)
+LEG_NO_AMX     = $(if $(NO_AMX_MISSING),$(call skip,props-no-amx,$(NO_AMX_MISSING)),$(call leg,props-no-amx,$(MAKE) -s --no-print-directory $(BUILD)/test_props && SSM_NO_AMX=1 $(BUILD)/test_props))
+
 # The CUDA launchers compile for sm_90 where nvcc exists (no GPU is needed; nothing runs).
 LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
 
@@ -166,6 +171,7 @@ test:
 	$(LEG_VMATH)
 	$(LEG_AMX_GOLDEN)
 	$(LEG_AMX_PROPS)
+	$(LEG_NO_AMX)
 	$(LEG_CUDA)
 	@sh tests/summarize.sh $(LOGS); status=$$?; \
 	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status

@@ -1,5 +1,6 @@
 /* ssm_avx512.h — AVX-512 kernels for ssm.h (x86-64: AVX-512 F, BW, VL and DQ; AVX512-BF16 for
-   bf16 stores where the CPU has it; AMX-BF16 tiles for SSD's chunk products with bf16 I/O).
+   bf16 stores where the CPU has it; AMX-BF16 tiles for the matrix products of ssd and
+   hsa_attention with bf16 I/O).
 
    WHAT IT IS
    A second backend behind ssm.h's public calls: the same ops, the same parameter structs, the
@@ -35,13 +36,15 @@
                       channels for short ones (decode) and channel-contiguous layouts
      hsa_select       SPEC §5: vector dot products for the scores, the portable top-k
      hsa_attention    SPEC §5: the G query heads of a KV head as the 16 lanes of a vector:
-                      scores, softmax and output as micro-GEMMs and lane-wise ops
+                      scores, softmax and output as micro-GEMMs and lane-wise ops; with bf16
+                      I/O on CPUs with AMX-BF16 the scores and outputs of up to 8 selected
+                      chunks at a time run on tiles (P split into two bf16 terms)
    Any stride works: unit-stride rows take the vector loads, other strides (0, negative, large)
    gather element by element into the same f32 tiles, never a different algorithm.
    Results are bit-identical for any thread count: a work item never shares a reduction with
    another, and which lane a value lands in changes nothing about the arithmetic done on it.
    Not done here: AVX512-FP16 arithmetic (f16 is converted with F16C-style vcvtph2ps/vcvtps2ph),
-   and AMX for f32 / f16 I/O or for ops other than ssd.
+   and AMX for f32 / f16 I/O or for ops other than ssd and hsa_attention.
 
    CONFIG MACROS
      SSM_NO_AVX512    (read by ssm.h) leave this backend out of the build entirely
@@ -50,9 +53,9 @@
                       tested where no AMX exists (slow; never for production)
 
    ENVIRONMENT
-     SSM_NO_AMX       set to anything but "" or "0": ssd with bf16 I/O takes the f32 FMA path
-                      even where AMX-BF16 is available (read once, at the first ssd call or
-                      ssd workspace query of the process)
+     SSM_NO_AMX       set to anything but "" or "0": ssd and hsa_attention with bf16 I/O take
+                      the f32 FMA path even where AMX-BF16 is available (read once, at the first
+                      such call or workspace query of the process)
 
    Accuracy of the vector math (SPEC §0): exp, exp2, log1p, softplus and SiLU below have a
    relative error <= 2^-20 * (1 + |x|) wherever the result is >= FLT_MIN, give +inf on overflow
