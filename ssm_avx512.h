@@ -488,24 +488,27 @@ static SSM__AVX512_TARGET void ssm__avx512_tile_out(void *base, ssm_dtype dt, in
     }
 }
 
-/* Prefetch into L2 (into_l1: L1) of nrows rows of n elements, rows st_row elements apart.
+/* Prefetch of nrows rows of n elements, rows st_row elements apart, into L2, L1, or L1 for
+   writing (SSM__PF_*).
    Inline asm because gcc 12 deletes a function whose only effect is _mm_prefetch. For strided
    rows (one head of a (B, L, H, P) tensor: a few hundred bytes every few kilobytes; sixteen
    channels' time tiles) the hardware prefetchers stop at each page or lose track, and every
    row would otherwise be a full memory latency. */
+enum { SSM__PF_L2, SSM__PF_L1, SSM__PF_WRITE };
+static void ssm__avx512_prefetch_line(const char *p, int mode) {
+    if (mode == SSM__PF_L1) __asm__ volatile("prefetcht0 %0" : : "m"(*p));
+    else if (mode == SSM__PF_WRITE) __asm__ volatile("prefetchw %0" : : "m"(*p));
+    else __asm__ volatile("prefetcht1 %0" : : "m"(*p));
+}
 static void ssm__avx512_prefetch_rows(const void *base, ssm_dtype dt, int64_t off, int64_t st_row, int64_t st_el,
-                                      int64_t nrows, int64_t n, int into_l1) {
+                                      int64_t nrows, int64_t n, int mode) {
     const int64_t es = (int64_t)ssm_dtype_size(dt);
     int64_t i, k;
     if (!base || n <= 0 || (st_el != 1 && n > 1)) return;
     for (i = 0; i < nrows; ++i) {
         const char *r = (const char *)base + (off + i * st_row) * es;
-        for (k = 0; k < n * es; k += 64) {
-            if (into_l1) __asm__ volatile("prefetcht0 %0" : : "m"(*(r + k)));
-            else __asm__ volatile("prefetcht1 %0" : : "m"(*(r + k)));
-        }
-        if (into_l1) __asm__ volatile("prefetcht0 %0" : : "m"(*(r + n * es - 1)));   /* a row's last line */
-        else __asm__ volatile("prefetcht1 %0" : : "m"(*(r + n * es - 1)));
+        for (k = 0; k < n * es; k += 64) ssm__avx512_prefetch_line(r + k, mode);
+        ssm__avx512_prefetch_line(r + n * es - 1, mode);   /* a row's last line */
     }
 }
 
@@ -698,11 +701,11 @@ static SSM__AVX512_TARGET void ssm__avx512_scan_block(const ssm__avx512_scan_ctx
                                     Cm.st[2], Cm.st[3], nn, nt);
             }
         }
-        if (ts + nt < t1) {   /* the next tile's rows into L1 while this one computes: see below */
+        if (ts + nt < t1) {   /* the next tile's rows into L1 while this one computes: see ssm__avx512_scan_tile */
             const int64_t tn = ts + nt, nn = ssm__min64(T, t1 - tn);
-            ssm__avx512_prefetch_rows(U.data, dty, b * U.st[0] + d0 * U.st[1] + tn * U.st[2], U.st[1], U.st[2], nc, nn, 1);
-            ssm__avx512_prefetch_rows(DL.data, dty, b * DL.st[0] + d0 * DL.st[1] + tn * DL.st[2], DL.st[1], DL.st[2], nc, nn, 1);
-            ssm__avx512_prefetch_rows(Z.data, dty, b * Z.st[0] + d0 * Z.st[1] + tn * Z.st[2], Z.st[1], Z.st[2], nc, nn, 1);
+            ssm__avx512_prefetch_rows(U.data, dty, b * U.st[0] + d0 * U.st[1] + tn * U.st[2], U.st[1], U.st[2], nc, nn, SSM__PF_L1);
+            ssm__avx512_prefetch_rows(DL.data, dty, b * DL.st[0] + d0 * DL.st[1] + tn * DL.st[2], DL.st[1], DL.st[2], nc, nn, SSM__PF_L1);
+            ssm__avx512_prefetch_rows(Z.data, dty, b * Z.st[0] + d0 * Z.st[1] + tn * Z.st[2], Z.st[1], Z.st[2], nc, nn, SSM__PF_L1);
         }
         for (n0 = 0; n0 < N;) {
             const int64_t left = N - n0;
@@ -1658,21 +1661,21 @@ typedef struct ssm__avx512_ssd_next {
 } ssm__avx512_ssd_next;
 
 /* Rows [r0, r1) of the next chunk's operands (x, dt; B and C when not shared), into L2 while
-   this one computes (z and out: ssm__avx512_ssd_prefetch_epilogue). The chunk loops call it a few rows at a time, spread over the chunk:
-   issued all at once, a chunk's thousands of prefetches fill the miss queues and the core stalls
+   this one computes (z and out: ssm__avx512_ssd_prefetch_epilogue). The chunk loops call it a
+   few rows at a time, spread over the chunk: issued all at once, a chunk's thousands of prefetches fill the miss queues and the core stalls
    on them (seen in perf as time on the prefetch instructions themselves). */
 static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_next *nx, int64_t r0,
                                      int64_t r1) {
     const ssm_ssd_params *p = c->p;
     const int64_t b = nx->b, h = nx->h, t0 = nx->t0 + r0, g = h / c->per_group, n = ssm__min64(r1, nx->q) - r0;
     if (n <= 0) return;
-    ssm__avx512_prefetch_rows(c->x.data, p->dtype, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1], c->x.st[3], n, p->P, 0);
-    ssm__avx512_prefetch_rows(c->dt.data, p->dtype, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], 1, n, 1, 0);
+    ssm__avx512_prefetch_rows(c->x.data, p->dtype, b * c->x.st[0] + t0 * c->x.st[1] + h * c->x.st[2], c->x.st[1], c->x.st[3], n, p->P, SSM__PF_L2);
+    ssm__avx512_prefetch_rows(c->dt.data, p->dtype, b * c->dt.st[0] + t0 * c->dt.st[1] + h * c->dt.st[2], c->dt.st[1], 1, n, 1, SSM__PF_L2);
     if (!c->shared) {
         ssm__avx512_prefetch_rows(c->Cm.data, p->dtype, b * c->Cm.st[0] + t0 * c->Cm.st[1] + g * c->Cm.st[2], c->Cm.st[1],
-                                  c->Cm.st[3], n, p->N, 0);
+                                  c->Cm.st[3], n, p->N, SSM__PF_L2);
         ssm__avx512_prefetch_rows(c->Bm.data, p->dtype, b * c->Bm.st[0] + t0 * c->Bm.st[1] + g * c->Bm.st[2], c->Bm.st[1],
-                                  c->Bm.st[3], n, p->N, 0);
+                                  c->Bm.st[3], n, p->N, SSM__PF_L2);
     }
 }
 
@@ -1684,18 +1687,10 @@ static void ssm__avx512_ssd_prefetch(const ssm__avx512_ssd_ctx *c, const ssm__av
 #define SSM__AVX512_SSD_AHEAD 4   /* tokens */
 static void ssm__avx512_ssd_prefetch_epilogue(const ssm__avx512_ssd_ctx *c, int64_t b, int64_t h, int64_t t) {
     const ssm_ssd_params *p = c->p;
-    const int64_t n = p->P * (int64_t)ssm_dtype_size(p->dtype);
-    int64_t k;
-    if (c->z.data && c->z.st[3] == 1) {
-        const char *r = (const char *)c->z.data + (b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2]) * (int64_t)ssm_dtype_size(p->dtype);
-        for (k = 0; k < n; k += 64) __asm__ volatile("prefetcht0 %0" : : "m"(*(r + k)));
-        __asm__ volatile("prefetcht0 %0" : : "m"(*(r + n - 1)));
-    }
-    if (c->out.st[3] == 1) {
-        const char *r = (const char *)c->out.data + (b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2]) * (int64_t)ssm_dtype_size(p->dtype);
-        for (k = 0; k < n; k += 64) __asm__ volatile("prefetchw %0" : : "m"(*(r + k)));
-        __asm__ volatile("prefetchw %0" : : "m"(*(r + n - 1)));
-    }
+    ssm__avx512_prefetch_rows(c->z.data, p->dtype, b * c->z.st[0] + t * c->z.st[1] + h * c->z.st[2], 0, c->z.st[3], 1, p->P,
+                              SSM__PF_L1);
+    ssm__avx512_prefetch_rows(c->out.data, p->dtype, b * c->out.st[0] + t * c->out.st[1] + h * c->out.st[2], 0, c->out.st[3],
+                              1, p->P, SSM__PF_WRITE);
 }
 
 static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *c, const ssm__avx512_ssd_tiles *w,
@@ -1761,8 +1756,9 @@ static SSM__AVX512_TARGET void ssm__avx512_ssd_chunk(const ssm__avx512_ssd_ctx *
    up to inf), lo = v - hi (exact in f32) rounded to bf16, so hi + lo is v to 2^-16 relative.
    The split goes into the pairs of the instruction itself: tdpbf16ps adds
    a[2k] b[2k] + a[2k+1] b[2k+1], so a split operand stores the pair (hi, lo) where the raw one
-   stores its value twice (x, x); which term takes which half of the pair does not matter. Each such product then costs twice the instructions of a raw one, with no
-   extra accumulators or passes. On cpu.ssd.m2 the bf16 outputs stay at the rounding floor
+   stores its value twice (x, x); which term takes which half of the pair does not matter. Each
+   such product then costs twice the instructions of a raw one, with no extra accumulators or
+   passes. On cpu.ssd.m2 the bf16 outputs stay at the rounding floor
    (relative L2 = 1.00 x floor) and h_last within 5e-6 relative L2 of float64 (its bound: 1e-4).
    A NaN or inf in x reaches the earlier tokens of its 32-token block through M's zeros above
    the diagonal (0 x NaN): inside the chunk, as SPEC §0 allows; never another sequence or head.
@@ -1897,9 +1893,9 @@ SSM__AMX_INLINE __m512i ssm__amx_idx(int lo_base, int lo_step, int hi_base, int 
 
 /* 16 f32 values as (lo, hi) words, each in its own 32-bit lane: hi is v's upper half as it
    stands, lo = v - hi rounded to bf16 by adding half of the dropped part to the bits (lo is far
-   from overflow: |lo| < 2^-7 |v|). Five single-uop integer and float operations, no shuffles (a
-   cvtneps2bf16 + vpermt2w version took a fifth more of the M build). Infinite v gets lo = 0 (inf
-   - inf would make it NaN). A NaN stays NaN: if its payload is all in the low half, hi is inf
+   from overflow: |lo| < 2^-7 |v|). Single-uop integer and float operations, no shuffles (the
+   pair order does not matter: see the section comment). Infinite v gets lo = 0 (inf - inf would
+   make it NaN). A NaN stays NaN: if its payload is all in the low half, hi is inf
    but lo = v - hi is a quiet NaN whose upper half is a bf16 NaN. */
 SSM__AMX_INLINE __m512i ssm__amx_split16(__m512 v) {
     const __m512i hi = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0xffff0000u));
@@ -2464,6 +2460,17 @@ typedef struct ssm__avx512_hatt_ctx {
     double cum[SSM__AVX512_HATT_BUCKETS + 1];
 } ssm__avx512_hatt_ctx;
 
+/* lse of slot i for the G heads of item (b, t, h): vals[g], or -inf where vals is NULL (an
+   empty slot). */
+static void ssm__avx512_hatt_lse(const ssm__avx512_hatt_ctx *c, int64_t b, int64_t t, int64_t h, int64_t i,
+                                 const float *vals) {
+    float *lse = (float *)c->lse.data;
+    int64_t g;
+    if (!lse) return;
+    for (g = 0; g < c->G; ++g)
+        lse[b * c->lse.st[0] + t * c->lse.st[1] + (h * c->G + g) * c->lse.st[2] + i * c->lse.st[3]] = vals ? vals[g] : -INFINITY;
+}
+
 /* Workers get equal work, not equal item counts. In causal use the first tokens have fewer than
    K eligible chunks (the rest of their slots are -1), so the first worker's share of an even
    split was the lightest: cpu.hsa took 1.80x the 1-thread speed on 2 threads (2-core
@@ -2678,12 +2685,12 @@ static SSM__AMX_TARGET void ssm__amx_hatt_run(const ssm__avx512_hatt_ctx *c, con
                                               int64_t b, int64_t t, int64_t h, const int64_t *ch, const float *wv,
                                               const int64_t *slot, int64_t nb) {
     const ssm_hsa_attention_params *p = c->p;
-    const int64_t S = p->S, G = c->G, GP = c->GP, EvP = c->EvP, EA = c->EA, SP = c->SP;
+    const int64_t S = p->S, GP = c->GP, EvP = c->EvP, EA = c->EA, SP = c->SP;
     const int64_t ld = ssm__amx_hatt_batch(p) * SP;   /* row stride (words, floats) of Kw, S2, Pa */
     const __m512 scale = _mm512_set1_ps(c->scale);
     ssm__amx_engine e;
     __m512 r[16];
-    int64_t s, j, j0, g0, g;
+    int64_t s, j, j0, g0;
     int x;
     for (s = 0; s < nb; ++s)
         ssm__amx_hatt_kpairs(c, u, ld, s, b * c->k.st[0] + ch[s] * S * c->k.st[1] + h * c->k.st[2]);
@@ -2698,9 +2705,7 @@ static SSM__AMX_TARGET void ssm__amx_hatt_run(const ssm__avx512_hatt_ctx *c, con
                 for (x = 0; x < 16; ++x) _mm512_store_ps(u->Sc + (j0 + x) * GP + g0, _mm512_mul_ps(scale, r[x]));
             }
         ssm__avx512_hatt_softmax(c, u->Sc, wv[s], c->lse.data ? u->lse : NULL);
-        if (c->lse.data)
-            for (g = 0; g < G; ++g)
-                ((float *)c->lse.data)[b * c->lse.st[0] + t * c->lse.st[1] + (h * G + g) * c->lse.st[2] + slot[s] * c->lse.st[3]] = u->lse[g];
+        ssm__avx512_hatt_lse(c, b, t, h, slot[s], u->lse);
         for (j = S; j < SP; ++j)   /* padded keys: probability 0 */
             for (g0 = 0; g0 < GP; g0 += 16) _mm512_store_ps(u->Sc + j * GP + g0, _mm512_setzero_ps());
         for (j0 = 0; j0 < SP; j0 += 16)   /* Pa[g][j] = P[j][g] as (hi, lo) */
@@ -2747,9 +2752,7 @@ static SSM__AMX_TARGET void ssm__amx_hatt_item(const ssm__avx512_hatt_ctx *c, co
     for (i = 0; i < p->K; ++i) {
         const int64_t chi = ((const int32_t *)c->idx.data)[iw + i * c->idx.st[3]];
         if (chi < 0) {
-            if (c->lse.data)
-                for (g = 0; g < G; ++g)
-                    ((float *)c->lse.data)[b * c->lse.st[0] + t * c->lse.st[1] + (h * G + g) * c->lse.st[2] + i * c->lse.st[3]] = -INFINITY;
+            ssm__avx512_hatt_lse(c, b, t, h, i, NULL);
             continue;
         }
         ch[nb] = chi;
@@ -2800,10 +2803,7 @@ static SSM__AVX512_TARGET void ssm__avx512_hatt_range(void *vc, int64_t begin, i
                 const int64_t ch = ((const int32_t *)c->idx.data)[iw + i * c->idx.st[3]];
                 const float wi = ((const float *)c->w.data)[ww + i * c->w.st[3]];
                 if (ch >= 0) ssm__avx512_hatt_slot(c, b, h, ch, wi, qT, O, Sc, Kt, Vt, c->lse.data ? lse : NULL);
-                if (c->lse.data)
-                    for (g = 0; g < G; ++g)
-                        ((float *)c->lse.data)[b * c->lse.st[0] + t * c->lse.st[1] + (h * G + g) * c->lse.st[2] + i * c->lse.st[3]] =
-                            ch >= 0 ? lse[g] : -INFINITY;
+                ssm__avx512_hatt_lse(c, b, t, h, i, ch >= 0 ? lse : NULL);
             }
         }
         for (g = 0; g < G; ++g)
