@@ -152,6 +152,11 @@ LEG_NO_AMX     = $(if $(NO_AMX_MISSING),$(call skip,props-no-amx,$(NO_AMX_MISSIN
 # The CUDA launchers compile for sm_90 where nvcc exists (no GPU is needed; nothing runs).
 LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
 
+# The CUDA test program on the CPU emulator (tests/cuda_emu.h) wherever the toolkit's headers
+# are: the golden cases and the quick property suite through the kernels' own code.
+CUDA_EMU_MISSING = $(if $(SANFLAGS),$(NOT_SANITIZED) (fibers switch stacks under ASan's feet),$(if $(wildcard $(CUDA_INC)/cuda_runtime.h),,no CUDA toolkit headers (cuda_runtime.h; nvcc not installed)))
+LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MISSING)),$(call leg,cuda-emulated,$(call built,$(CUDA_EMU)/test_cuda) --props --quick tests/golden))
+
 # Make keeps the objects between runs (they are not just intermediates of the programs).
 .SECONDARY:
 
@@ -173,6 +178,7 @@ test:
 	$(LEG_AMX_PROPS)
 	$(LEG_NO_AMX)
 	$(LEG_CUDA)
+	$(LEG_CUDA_EMU)
 	@sh tests/summarize.sh $(LOGS); status=$$?; \
 	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status
 
@@ -237,6 +243,25 @@ $(CUDA_BUILD)/test_cuda: $(CUDA_BUILD)/test_cuda.o $(CUDA_BUILD)/ssm_impl_cuda.o
 	$(NVCC) $(CUDA_GEN) $^ -lm -o $@
 $(CUDA_BUILD)/bench_cuda: $(CUDA_BUILD)/bench_cuda.o $(CUDA_BUILD)/ssm_impl_cuda.o $(CUDA_BUILD)/ssm_ref.o $(CUDA_BUILD)/check.o $(CUDA_BUILD)/bench_json.o
 	$(NVCC) $(CUDA_GEN) $^ -lcublas -lgomp -lm -o $@
+
+# The same test program on the CPU: ssm_cuda.cuh and tests/test_cuda.cu compiled as plain C++
+# against the toolkit's headers, with tests/cuda_emu.h in place of nvcc's device side (kernels
+# run as fibers, block by block; see that header). It tests the kernels' logic where no GPU is.
+CUDA_EMU       := $(BUILD)/cuda-emu
+CUDA_INC       := $(patsubst %/bin/,%/include,$(dir $(shell command -v $(NVCC) 2>/dev/null)))
+CUDA_EMU_FLAGS := -std=c++17 -O2 -g -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) -include tests/cuda_emu.h
+$(CUDA_EMU)/%.o: tests/%.c tests/check.h tests/golden.h ssm.h
+	$(CUDA_HOST_C)
+$(CUDA_EMU)/ssm_ref.o: reference/ssm_ref.c reference/ssm_ref.h ssm.h
+	$(CUDA_HOST_C)
+$(CUDA_EMU)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+	@mkdir -p $(@D)
+	$(CXX) $(CUDA_EMU_FLAGS) -x c++ -c $< -o $@
+$(CUDA_EMU)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
+	@mkdir -p $(@D)
+	$(CXX) $(CUDA_EMU_FLAGS) -c $< -o $@
+$(CUDA_EMU)/test_cuda: $(CUDA_EMU)/test_cuda.o $(CUDA_EMU)/ssm_impl_cuda.o $(CUDA_EMU)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
+	$(CXX) $^ -lm -o $@
 
 .PHONY: golden-cuda test-cuda bench-cuda cuda-compile
 golden-cuda: $(CUDA_BUILD)/test_cuda

@@ -91,6 +91,11 @@
                               rounding stays out of the bf16 output error; 0: one 16-bit operand
                               (half the P V products, the error peers measure).
 
+     SSM_CUDA_EMULATE         set by tests/cuda_emu.h, never by users: the header compiles as
+                              plain C++ for the CPU emulator that runs the CUDA test suite on
+                              machines without a GPU (the few inline-PTX helpers, the launches
+                              and the dynamic shared memory then go through the emulator).
+
    Public names are ssm_cuda_ / SSM_CUDA_; names with ssm__ are private.
 */
 #ifndef SSM_CUDA_CUH_INCLUDED
@@ -107,6 +112,12 @@
 #endif
 #ifndef SSM_CUDA_HSA_PRECISE
 #define SSM_CUDA_HSA_PRECISE 1
+#endif
+
+/* A kernel launch, SSM__CU_LAUNCH(grid, block, smem, stream, kernel)(args): the triple
+   chevrons, unless tests/cuda_emu.h (SSM_CUDA_EMULATE) has put its CPU launch in their place. */
+#ifndef SSM__CU_LAUNCH
+#define SSM__CU_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
 #endif
 
 #ifndef SSM_CUDA_API
@@ -262,10 +273,24 @@ static unsigned ssm__cu_blocks(int64_t work, int threads, int sms) {
    2^-20 (1 + |x|), +inf on overflow, NaN kept, flush to zero below FLT_MIN (allowed). */
 
 static __device__ __forceinline__ float ssm__cu_ex2(float x) {
+#ifdef SSM_CUDA_EMULATE
+    return ssm_emu_ex2_approx_ftz(x);
+#else
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
     return y;
+#endif
 }
+/* The block's dynamic shared memory (16-byte aligned; the launch gives its size). */
+static __device__ __forceinline__ unsigned char *ssm__cu_dyn_smem(void) {
+#ifdef SSM_CUDA_EMULATE
+    return (unsigned char *)ssm_emu_dyn_smem();
+#else
+    extern __shared__ __align__(16) unsigned char ssm__cu_smem[];
+    return ssm__cu_smem;
+#endif
+}
+
 static __device__ __forceinline__ float ssm__cu_exp(float x) { return ssm__cu_ex2(x * 1.4426950408889634f); }
 static __device__ __forceinline__ float ssm__cu_softplus(float x, float threshold) {
     return x > threshold ? x : log1pf(ssm__cu_exp(x));
@@ -521,10 +546,10 @@ static ssm_status ssm__cu_conv_launch(const ssm__cu_conv_args &a, int64_t W_, in
         const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8);
         const int64_t gx = ssm__cu_cdiv(rows, 256 / tx);
         const dim3 grid((unsigned)(gx < 2147483647 ? gx : 2147483647), (unsigned)(nyb < 65535 ? nyb : 65535));
-        ssm__cu_conv_out_kernel<T, W><<<grid, block, 0, stream>>>(a);
+        SSM__CU_LAUNCH(grid, block, 0, stream, ssm__cu_conv_out_kernel<T, W>)(a);
     }
     if (a.slast.p && W > 1 && a.nseq * a.D > 0)
-        ssm__cu_conv_state_kernel<T, W><<<ssm__cu_blocks(a.nseq * a.D, 256, sms), 256, 0, stream>>>(a);
+        SSM__CU_LAUNCH(ssm__cu_blocks(a.nseq * a.D, 256, sms), 256, 0, stream, ssm__cu_conv_state_kernel<T, W>)(a);
     return ssm__cu_launched();
 }
 
@@ -800,14 +825,14 @@ SSM_CUDA_API ssm_status ssm_cuda_state_update(const ssm_state_update_params *p, 
     if (vec) {
         const int64_t blocks = a.items < 2147483647 ? a.items : 2147483647;   /* the kernel strides over the rest */
         SSM__DISPATCH_DTYPE(p->dtype, T, {
-            if (a.tied) ssm__cu_step_vec_kernel<T, true><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
-            else ssm__cu_step_vec_kernel<T, false><<<(unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream>>>(a);
+            if (a.tied) SSM__CU_LAUNCH((unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream, ssm__cu_step_vec_kernel<T, true>)(a);
+            else SSM__CU_LAUNCH((unsigned)blocks, 32 * SSM__STEP_VWARPS, 0, stream, ssm__cu_step_vec_kernel<T, false>)(a);
         });
     } else {
         const int64_t blocks = a.B * a.H;   /* one per (b, h) */
         SSM__DISPATCH_DTYPE(p->dtype, T,
-                            ssm__cu_step_kernel<T><<<(unsigned)(blocks < 2147483647 ? blocks : 2147483647),
-                                                     32 * SSM__STEP_WARPS, 0, stream>>>(a));
+                            SSM__CU_LAUNCH((unsigned)(blocks < 2147483647 ? blocks : 2147483647),
+                                           32 * SSM__STEP_WARPS, 0, stream, ssm__cu_step_kernel<T>)(a));
     }
     return ssm__cu_launched();
 }
@@ -843,11 +868,10 @@ typedef struct ssm__cu_scan_args {
 
 template <typename T, int NPT, bool OUT, bool SHARED, bool VEC>
 __global__ void __launch_bounds__(SSM__SCAN_THREADS, 4) ssm__cu_scan_kernel(ssm__cu_scan_args a) {
-    extern __shared__ float ssm__cu_scan_smem[];
     const int tid = threadIdx.x, LPC = a.LPC, CPB = SSM__SCAN_THREADS / LPC;
     const int ch = tid / LPC, li = tid % LPC;
     const int TP = SSM__SCAN_TT + 1;
-    float *s_dt = ssm__cu_scan_smem, *s_u = s_dt + CPB * TP, *s_g = s_u + CPB * TP, *s_y = s_g + CPB * TP;
+    float *s_dt = (float *)ssm__cu_dyn_smem(), *s_u = s_dt + CPB * TP, *s_g = s_u + CPB * TP, *s_y = s_g + CPB * TP;
     float *s_B = s_y + CPB * TP, *s_C = s_B + a.npad * SSM__SCAN_TT;
     const int64_t d0 = (int64_t)blockIdx.x * CPB, d = d0 + ch;
     const bool dvalid = d < a.D;
@@ -1429,8 +1453,8 @@ static ssm_status ssm__cu_scan_run(const ssm__cu_scan_args &a, const ssm__cu_sca
                                  (int)pl.smem) != cudaSuccess)
             return SSM_ERR_DEVICE;
     }
-    if (a.NC > 1) ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC><<<grid, SSM__SCAN_THREADS, pl.smem, stream>>>(a);
-    ssm__cu_scan_kernel<T, NPT, true, SHARED, VEC><<<grid, SSM__SCAN_THREADS, pl.smem, stream>>>(a);
+    if (a.NC > 1) SSM__CU_LAUNCH(grid, SSM__SCAN_THREADS, pl.smem, stream, ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC>)(a);
+    SSM__CU_LAUNCH(grid, SSM__SCAN_THREADS, pl.smem, stream, ssm__cu_scan_kernel<T, NPT, true, SHARED, VEC>)(a);
     return ssm__cu_launched();
 }
 
@@ -1446,8 +1470,8 @@ static ssm_status ssm__cu_scan_dispatch(const ssm__cu_scan_args &a, const ssm__c
     if constexpr (sizeof(T) == 2) {   /* the fast path takes 16-bit activations only */
         if (pl.fast) {
             const dim3 grid((unsigned)ssm__cu_cdiv(a.D, SSM__SCANF_THREADS / pl.lpc), (unsigned)(a.B < 65535 ? a.B : 65535));
-            if (pl.lpc == 2) ssm__cu_scan_fast_kernel<T, 2><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
-            else ssm__cu_scan_fast_kernel<T, 1><<<grid, SSM__SCANF_THREADS, 0, stream>>>(a);
+            if (pl.lpc == 2) SSM__CU_LAUNCH(grid, SSM__SCANF_THREADS, 0, stream, ssm__cu_scan_fast_kernel<T, 2>)(a);
+            else SSM__CU_LAUNCH(grid, SSM__SCANF_THREADS, 0, stream, ssm__cu_scan_fast_kernel<T, 1>)(a);
             return ssm__cu_launched();
         }
     }
@@ -1502,7 +1526,7 @@ SSM_CUDA_API ssm_status ssm_cuda_selective_scan(const ssm_selective_scan_params 
         if (st != SSM_OK) return st;
     }
     if (a.hlast.p && a.nseq > 0 && (a.varlen || a.L == 0 || a.stage_final)) {
-        ssm__cu_scan_final_kernel<<<ssm__cu_blocks(a.nseq * a.D * a.N, 256, sms), 256, 0, stream>>>(a);
+        SSM__CU_LAUNCH(ssm__cu_blocks(a.nseq * a.D * a.N, 256, sms), 256, 0, stream, ssm__cu_scan_final_kernel)(a);
         return ssm__cu_launched();
     }
     return SSM_OK;
@@ -1665,8 +1689,8 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cuda
     if (total == 0) return SSM_OK;
     if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
     SSM__DISPATCH_DTYPE(p->dtype, T,
-                        ssm__cu_hsel_kernel<T><<<ssm__cu_blocks(total * 32, 32 * SSM__HSEL_WARPS, sms * 4),
-                                              32 * SSM__HSEL_WARPS, 0, stream>>>(a));
+                        SSM__CU_LAUNCH(ssm__cu_blocks(total * 32, 32 * SSM__HSEL_WARPS, sms * 4),
+                                       32 * SSM__HSEL_WARPS, 0, stream, ssm__cu_hsel_kernel<T>)(a));
     return ssm__cu_launched();
 }
 
@@ -1774,10 +1798,14 @@ template <> struct ssm__cu_mm<__nv_bfloat16> {
         return __uint_as_float((i ? u & 0xffff0000u : u << 16));
     }
     static __device__ __forceinline__ void mma(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
+#ifdef SSM_CUDA_EMULATE
+        ssm_emu_mma_m16n8k16(SSM_EMU_MMA_BF16, d, a, b0, b1);
+#else
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                      "{%0,%1,%2,%3};"
                      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
     }
 };
 template <> struct ssm__cu_mm<__half> {
@@ -1791,10 +1819,14 @@ template <> struct ssm__cu_mm<__half> {
         return i ? __high2float(v) : __low2float(v);
     }
     static __device__ __forceinline__ void mma(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
+#ifdef SSM_CUDA_EMULATE
+        ssm_emu_mma_m16n8k16(SSM_EMU_MMA_F16, d, a, b0, b1);
+#else
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                      "{%0,%1,%2,%3};"
                      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
     }
 };
 
@@ -1806,14 +1838,41 @@ static __device__ __forceinline__ void ssm__cu_split2(float x0, float x1, uint32
     *lo = ssm__cu_mm<TT>::pack(x0 - h0, x1 - h1);
 }
 
+#ifdef SSM_CUDA_EMULATE
+/* The CPU emulator (tests/cuda_emu.h): copies complete at once, so waits have nothing to do. */
+static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src) { memcpy(dst, src, 16); }
+static __device__ __forceinline__ uint64_t ssm__cu_l2_evict_first(void) { return 0; }
+static __device__ __forceinline__ void ssm__cu_cp16_policy(void *dst, const void *src, uint64_t) { memcpy(dst, src, 16); }
+static __device__ __forceinline__ void ssm__cu_cp_commit(void) {}
+template <int N> static __device__ __forceinline__ void ssm__cu_cp_wait(void) {}
+static __device__ __forceinline__ void ssm__cu_ldsm4(uint32_t *r, const void *p) { ssm_emu_ldmatrix_x4(SSM_EMU_LDSM, r, p); }
+static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p) {
+    ssm_emu_ldmatrix_x4(SSM_EMU_LDSM_T, r, p);
+}
+#else
 static __device__ __forceinline__ uint32_t ssm__cu_smem_addr(const void *p) {
     return (uint32_t)__cvta_generic_to_shared(p);
 }
 static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(ssm__cu_smem_addr(dst)), "l"(src));
 }
+/* An L2 policy for the activations, which are read (x, z) or written (out) once: evicted first,
+   so that what is read again (the ring slots of the states, B and C, shared by the heads) stays
+   in L2 while they stream past. */
+static __device__ __forceinline__ uint64_t ssm__cu_l2_evict_first(void) {
+    uint64_t pol;
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(pol));
+    return pol;
+}
+static __device__ __forceinline__ void ssm__cu_cp16_policy(void *dst, const void *src, uint64_t pol) {
+    asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;" ::"r"(ssm__cu_smem_addr(dst)), "l"(src),
+                 "l"(pol));
+}
 static __device__ __forceinline__ void ssm__cu_cp_commit(void) { asm volatile("cp.async.commit_group;"); }
-static __device__ __forceinline__ void ssm__cu_cp_wait_all(void) { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
+/* Waits until at most N committed groups of copies are still in flight. */
+template <int N> static __device__ __forceinline__ void ssm__cu_cp_wait(void) {
+    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
 static __device__ __forceinline__ void ssm__cu_ldsm4(uint32_t *r, const void *p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -1824,6 +1883,8 @@ static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(ssm__cu_smem_addr(p)));
 }
+#endif
+static __device__ __forceinline__ void ssm__cu_cp_wait_all(void) { ssm__cu_cp_wait<0>(); }
 
 /* ---------------------------------------------------------------- hsa_attention, tensor cores
 
@@ -2236,8 +2297,7 @@ static __device__ __forceinline__ void ssm__cu_htc_add(float *acc, const float (
 
 template <typename TT>
 __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel(ssm__cu_hatt_args a) {
-    extern __shared__ __align__(16) unsigned char ssm__cu_htc_smem[];
-    float *s_acc = (float *)ssm__cu_htc_smem;
+    float *s_acc = (float *)ssm__cu_dyn_smem();
     TT *s_kv = (TT *)(s_acc + SSM__HTC_ROWS * SSM__HTC_ACS);
     int *s_pair = (int *)(s_kv + SSM__HTC_WARPS * SSM__HTC_KV);
     int *s_hist = s_pair + SSM__HTC_PAIRS;
@@ -2382,11 +2442,10 @@ static __device__ __forceinline__ int ssm__cu_htk_next(unsigned long long *rest)
 
 template <typename TT>
 __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kernel(ssm__cu_hatt_args a) {
-    extern __shared__ __align__(16) unsigned char ssm__cu_htk_smem[];
     const unsigned full = 0xffffffffu;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gq = lane / 4, cq = lane % 4;
     const int K = (int)a.K, nsub = (int)(a.G / 16);
-    TT *ring = (TT *)ssm__cu_htk_smem + warp * SSM__HTK_NB * SSM__HTK_BUF;
+    TT *ring = (TT *)ssm__cu_dyn_smem() + warp * SSM__HTK_NB * SSM__HTK_BUF;
     const int64_t ntiles = a.B * a.HK * a.Lq * nsub;
     for (int64_t tile = (int64_t)blockIdx.x * SSM__HTK_WARPS + warp; tile < ntiles;
          tile += (int64_t)gridDim.x * SSM__HTK_WARPS) {
@@ -2440,7 +2499,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             const int cur = ssm__cu_htk_next(&rest);
             __syncwarp();   /* buffer (2j - 1) % NB is read */
             issue(2 * j + SSM__HTK_NB - 1);
-            asm volatile("cp.async.wait_group %0;" ::"n"(SSM__HTK_NB - 1) : "memory");   /* K_j in */
+            ssm__cu_cp_wait<SSM__HTK_NB - 1>();   /* K_j in */
             __syncwarp();
             float sc[8][4], mx[2], sum[2], f[2];
             ssm__cu_htc_scores<TT>(a, qa, ring + 2 * j % SSM__HTK_NB * SSM__HTK_BUF, lane, sc, mx, sum);
@@ -2455,7 +2514,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             }
             __syncwarp();   /* K_j's buffer is read */
             issue(2 * j + SSM__HTK_NB);
-            asm volatile("cp.async.wait_group %0;" ::"n"(SSM__HTK_NB - 1) : "memory");   /* V_j in */
+            ssm__cu_cp_wait<SSM__HTK_NB - 1>();   /* V_j in */
             __syncwarp();
             ssm__cu_htc_pv<TT>(a, sc, f, ring + (2 * j + 1) % SSM__HTK_NB * SSM__HTK_BUF, lane, acc);
         }
@@ -2517,12 +2576,12 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
             if (cudaFuncSetAttribute(ssm__cu_hatt_tok_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)SSM__HTK_SMEM) != cudaSuccess)
                 return SSM_ERR_DEVICE;
-            ssm__cu_hatt_tok_kernel<__nv_bfloat16><<<grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream>>>(a);
+            SSM__CU_LAUNCH(grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, ssm__cu_hatt_tok_kernel<__nv_bfloat16>)(a);
         } else {
             if (cudaFuncSetAttribute(ssm__cu_hatt_tok_kernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)SSM__HTK_SMEM) != cudaSuccess)
                 return SSM_ERR_DEVICE;
-            ssm__cu_hatt_tok_kernel<__half><<<grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream>>>(a);
+            SSM__CU_LAUNCH(grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, ssm__cu_hatt_tok_kernel<__half>)(a);
         }
         return ssm__cu_launched();
     }
@@ -2537,19 +2596,19 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
             if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)SSM__HTC_SMEM) != cudaSuccess)
                 return SSM_ERR_DEVICE;
-            ssm__cu_hatt_tc_kernel<__nv_bfloat16><<<grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream>>>(a);
+            SSM__CU_LAUNCH(grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream, ssm__cu_hatt_tc_kernel<__nv_bfloat16>)(a);
         } else {
             if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)SSM__HTC_SMEM) != cudaSuccess)
                 return SSM_ERR_DEVICE;
-            ssm__cu_hatt_tc_kernel<__half><<<grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream>>>(a);
+            SSM__CU_LAUNCH(grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream, ssm__cu_hatt_tc_kernel<__half>)(a);
         }
         return ssm__cu_launched();
     }
     a.TB = 0;
     SSM__DISPATCH_DTYPE(p->dtype, T,
-                        ssm__cu_hatt_generic_kernel<T><<<ssm__cu_blocks(a.B * a.Lq * a.HQ * 32, 128, sms * 8), 128, 0,
-                                                      stream>>>(a));
+                        SSM__CU_LAUNCH(ssm__cu_blocks(a.B * a.Lq * a.HQ * 32, 128, sms * 8), 128, 0,
+                                       stream, ssm__cu_hatt_generic_kernel<T>)(a));
     return ssm__cu_launched();
 }
 
@@ -2641,6 +2700,10 @@ static __device__ __forceinline__ float *ssm__cu_ssd_slot(const ssm__cu_ssd_args
     return a.slots + ((it.row * a.H + h) * 2 + par) * a.P * a.N;
 }
 
+#ifdef SSM_CUDA_EMULATE
+static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) { return *(const volatile unsigned *)p; }
+static __device__ __forceinline__ void ssm__cu_st_release(unsigned *p, unsigned v) { *(volatile unsigned *)p = v; }
+#else
 static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) {
     unsigned v;
     asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
@@ -2649,6 +2712,7 @@ static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p)
 static __device__ __forceinline__ void ssm__cu_st_release(unsigned *p, unsigned v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
+#endif
 /* One thread waits; a bound turns a broken dependency into a flagged error instead of a hang. */
 static __device__ void ssm__cu_wait_flag(const unsigned *f, int *err) {
     long long spins = 0;
@@ -2798,8 +2862,7 @@ static __device__ __forceinline__ void ssm__cu_tile4x4(float (&acc)[4][4], const
 
 template <typename T>
 __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_args a) {
-    extern __shared__ double ssm__cu_ssdg_smem[];
-    double *s_cum = ssm__cu_ssdg_smem;
+    double *s_cum = (double *)ssm__cu_dyn_smem();
     float *s_dt = (float *)(s_cum + SSM__SSDG_QMAX);
     float *sA = s_dt + SSM__SSDG_QMAX, *sB = sA + 64 * 33, *sM = sB + 64 * 65, *sX = sM + 64 * 65;
     const int tid = threadIdx.x, ty = tid / 16, tx = tid % 16;
@@ -3276,19 +3339,6 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
     }
 }
 
-/* An L2 policy for the activations, which are read (x, z) or written (out) once: evicted first,
-   so that what is read again (the ring slots of the states, B and C, shared by the heads) stays
-   in L2 while they stream past. */
-static __device__ __forceinline__ uint64_t ssm__cu_l2_evict_first(void) {
-    uint64_t pol;
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(pol));
-    return pol;
-}
-static __device__ __forceinline__ void ssm__cu_cp16_policy(void *dst, const void *src, uint64_t pol) {
-    asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;" ::"r"(ssm__cu_smem_addr(dst)), "l"(src),
-                 "l"(pol));
-}
-
 /* Copies rows [0, q) of a token-major tile of `parts` 16-byte parts per row into shared memory
    (cp.async, row stride `ld` elements; with an L2 policy when STREAM) and zeroes rows
    [q, SSM__SSDT_Q). */
@@ -3312,10 +3362,9 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
     typedef ssm__cu_ssdt_shape<NN> SH;
     typedef ssm__cu_mm<TT> M;
     constexpr int QT = SSM__SSDT_Q, MT = SH::MT, BS = SH::BS, XS = SH::XS, NTW = NN / 8 / 4;
-    extern __shared__ __align__(16) unsigned char ssm__cu_ssdt_smem[];
     __shared__ unsigned long long s_next;
     __shared__ float s_smax[4];   /* per warp: largest finite |S_in| */
-    const ssm__cu_ssdt_tiles<TT> s = ssm__cu_ssdt_carve<TT, NN>(ssm__cu_ssdt_smem);
+    const ssm__cu_ssdt_tiles<TT> s = ssm__cu_ssdt_carve<TT, NN>(ssm__cu_dyn_smem());
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
     const int64_t n_items = (a.varlen ? (int64_t)*a.count : a.B * a.nk_row) * a.H;
 
@@ -3627,7 +3676,7 @@ static ssm_status ssm__cu_ssd_launch(void (*k)(ssm__cu_ssd_args), const ssm__cu_
         return SSM_ERR_DEVICE;
     if (per_sm < 1) per_sm = 1;
     const int64_t want = (int64_t)sms * per_sm;
-    k<<<(unsigned)(items < want ? items : want), threads, smem, stream>>>(a);
+    SSM__CU_LAUNCH((unsigned)(items < want ? items : want), threads, smem, stream, k)(a);
     return ssm__cu_launched();
 }
 
@@ -3691,7 +3740,7 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
         if (cudaMemsetAsync(a.ticket, 0, head_bytes, stream) != cudaSuccess ||
             cudaMemsetAsync(a.flags, 0, flag_bytes, stream) != cudaSuccess)
             return SSM_ERR_DEVICE;
-        if (a.varlen) ssm__cu_ssd_table_kernel<<<1, 1024, 0, stream>>>(a);
+        if (a.varlen) SSM__CU_LAUNCH(1, 1024, 0, stream, ssm__cu_ssd_table_kernel)(a);
         if (pl.tc) {
             void (*k)(ssm__cu_ssd_args) =
                 p->dtype == SSM_BF16 ? ssm__cu_ssd_tc_pick<__nv_bfloat16>(a.N) : ssm__cu_ssd_tc_pick<__half>(a.N);
@@ -3701,12 +3750,12 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
         }
         if (st != SSM_OK) return st;
         if (a.varlen) {
-            SSM__DISPATCH_DTYPE(p->dtype, T, ssm__cu_ssd_pad_kernel<T><<<ssm__cu_blocks(a.L * a.H * a.P, 256, sms), 256, 0, stream>>>(a));
+            SSM__DISPATCH_DTYPE(p->dtype, T, SSM__CU_LAUNCH(ssm__cu_blocks(a.L * a.H * a.P, 256, sms), 256, 0, stream, ssm__cu_ssd_pad_kernel<T>)(a));
             if ((st = ssm__cu_launched()) != SSM_OK) return st;
         }
     }
     if (a.hlast.p && a.nseq > 0 && (a.varlen || a.L == 0)) {
-        ssm__cu_ssd_empty_kernel<<<ssm__cu_blocks(a.nseq * a.H * a.P * a.N, 256, sms), 256, 0, stream>>>(a);
+        SSM__CU_LAUNCH(ssm__cu_blocks(a.nseq * a.H * a.P * a.N, 256, sms), 256, 0, stream, ssm__cu_ssd_empty_kernel)(a);
         return ssm__cu_launched();
     }
     return SSM_OK;

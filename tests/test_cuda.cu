@@ -34,6 +34,13 @@
 
 #include "cuda_check.h"
 
+/* The backend name in the result lines: "cuda-emu" when the CPU emulator runs the kernels. */
+#ifdef SSM_CUDA_EMULATE
+#define BACKEND "cuda-emu"
+#else
+#define BACKEND "cuda"
+#endif
+
 static cudaStream_t g_stream;
 static int g_quick;
 static const char *g_only;   /* --only=PREFIX: the property cases whose name starts with it */
@@ -216,7 +223,7 @@ static void golden_case_on_device(const char *path) {
     const char *name = slash ? slash + 1 : path;
     memset(&rep, 0, sizeof rep);
     if (golden_load(path, &gc, why, sizeof why) != 0) {
-        props_report(PROPS_FAIL, "%s cuda - cannot load: %s", name, why);
+        props_report(PROPS_FAIL, "%s " BACKEND " - cannot load: %s", name, why);
         return;
     }
     golden_verdict prepared = golden_prepare(&gc, &run, why, sizeof why);
@@ -248,7 +255,7 @@ static void golden_case_on_device(const char *path) {
         mirror_free(&m);
         golden_release(&run);
     }
-    golden_print_report(gc.name, "cuda", &rep);
+    golden_print_report(gc.name, BACKEND, &rep);
     if (rep.verdict == GOLDEN_PASS) props_counts.passed++;
     else if (rep.verdict == GOLDEN_FAIL) props_counts.failed++;
     else props_counts.skipped++;
@@ -276,7 +283,7 @@ static void golden_path(const char *arg) {
         }
     }
     closedir(dir);
-    if (n == 0) props_report(PROPS_FAIL, "%s cuda - no .ssmg case there", arg);
+    if (n == 0) props_report(PROPS_FAIL, "%s " BACKEND " - no .ssmg case there", arg);
     qsort(names, (size_t)n, sizeof *names, by_name);
     for (int i = 0; i < n; i++) {
         golden_case_on_device(names[i]);
@@ -381,10 +388,10 @@ static int check_output(const char *test, const char *out_name, const dten *x, c
         snprintf(extra, sizeof extra, " at %s%s expected %.9g got %.9g: %s", out_name, idx, c.expected, c.got, c.reason);
     }
     if (stored != SSM_F32)
-        props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s cuda max_err=%.3g rel_l2=%.3g floor=%.3g ratio=%.3f [%s]%s", test,
+        props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s " BACKEND " max_err=%.3g rel_l2=%.3g floor=%.3g ratio=%.3f [%s]%s", test,
                      c.max_err, c.rel_l2, c.floor, c.floor > 0 ? c.rel_l2 / c.floor : 0.0, out_name, extra);
     else
-        props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s cuda max_err=%.3g rel_l2=%.3g [%s]%s", test, c.max_err, c.rel_l2,
+        props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s " BACKEND " max_err=%.3g rel_l2=%.3g [%s]%s", test, c.max_err, c.rel_l2,
                      out_name, extra);
     free(g);
     return ok;
@@ -753,7 +760,7 @@ static void prop_hsa_select(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, i
             check_hsa_select(&hp, (const int32_t *)tensor_data(idx->t), check_f32((const float *)tensor_data(w->t)), ri, rw,
                              check_class_of(SSM_F32, dt), &ci, &cw);
             int ok = ci.pass && cw.pass;
-            props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s cuda max_err=%.3g rel_l2=%.3g [idx, w]%s%s", name, cw.max_err,
+            props_report(ok ? PROPS_PASS : PROPS_FAIL, "%s " BACKEND " max_err=%.3g rel_l2=%.3g [idx, w]%s%s", name, cw.max_err,
                          cw.rel_l2, ci.pass ? "" : ci.reason, cw.pass ? "" : cw.reason);
         }
     }
@@ -926,7 +933,7 @@ static void prop_graph(props_rng *r) {
         CK(cudaGraphExecDestroy(exec));
     }
     CK(cudaGraphDestroy(graph));
-    props_report(ok ? PROPS_PASS : PROPS_FAIL, "graph capture of ssm_cuda_ssd cuda (direct %s, captured %s, replay %s)",
+    props_report(ok ? PROPS_PASS : PROPS_FAIL, "graph capture of ssm_cuda_ssd " BACKEND " (direct %s, captured %s, replay %s)",
                  ssm_status_string(st), ssm_status_string(st2), ok ? "identical" : "differs");
     free(direct);
     dt_free(x); dt_free(dtt); dt_free(A); dt_free(Bm); dt_free(Cm); dt_free(out);
@@ -934,7 +941,7 @@ static void prop_graph(props_rng *r) {
 
 static void prop_errors(void) {
     ssm_status st = ssm_cuda_ssd(NULL, g_stream, NULL, 0);
-    props_report(st == SSM_ERR_NULL ? PROPS_PASS : PROPS_FAIL, "errors: NULL params -> %s cuda", ssm_status_string(st));
+    props_report(st == SSM_ERR_NULL ? PROPS_PASS : PROPS_FAIL, "errors: NULL params -> %s " BACKEND, ssm_status_string(st));
     ssm_ssd_params p;
     memset(&p, 0, sizeof p);
     void *d;
@@ -945,13 +952,13 @@ static void prop_errors(void) {
     size_t need = ssm_cuda_ssd_workspace_size(&p);
     st = ssm_cuda_ssd(&p, g_stream, NULL, 0);
     props_report(need > 0 && st == SSM_ERR_ARG ? PROPS_PASS : PROPS_FAIL,
-                 "errors: ssd without its %zu-byte workspace -> %s cuda", need, ssm_status_string(st));
+                 "errors: ssd without its %zu-byte workspace -> %s " BACKEND, need, ssm_status_string(st));
     ssm_selective_scan_params s;
     memset(&s, 0, sizeof s);
     s.B = 1; s.D = 1; s.L = 4; s.N = 600;
     s.u.data = d; s.delta.data = d; s.A.data = d; s.Bm.data = d; s.Cm.data = d; s.out.data = (char *)d + 65536;
     st = ssm_cuda_selective_scan(&s, g_stream, NULL, 0);
-    props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=600 -> %s cuda",
+    props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=600 -> %s " BACKEND,
                  ssm_status_string(st));
     CK(cudaStreamSynchronize(g_stream));
     CK(cudaFree(d));
@@ -968,7 +975,7 @@ static void big_state_update(props_rng *r) {
     size_t bytes = sizeof(float) * (size_t)(Ns * row);
     if (cudaMalloc(&dcache, bytes) != cudaSuccess) {
         cudaGetLastError();
-        props_report(PROPS_SKIP, "big state_update cuda (no %zu bytes on the device)", bytes);
+        props_report(PROPS_SKIP, "big state_update " BACKEND " (no %zu bytes on the device)", bytes);
         return;
     }
     const int64_t picks[3] = {Ns - 1, Ns - 3, 5}, watch = Ns - 2;
@@ -1003,7 +1010,7 @@ static void big_state_update(props_rng *r) {
     ssm_status st = ssm_ref_state_update(&hp, &rr);
     ssm_status sc = st == SSM_OK ? cuda_run(SSM_OP_STATE_UPDATE, &dp) : st;
     if (sc != SSM_OK) {
-        props_report(PROPS_FAIL, "big state_update Ns=%lld (%lld floats) cuda: %s", (long long)Ns, (long long)(Ns * row),
+        props_report(PROPS_FAIL, "big state_update Ns=%lld (%lld floats) " BACKEND ": %s", (long long)Ns, (long long)(Ns * row),
                      ssm_status_string(sc));
     } else {
         for (int64_t b = 0; b < B; b++)
@@ -1019,7 +1026,7 @@ static void big_state_update(props_rng *r) {
                  untouched ? "" : " NEIGHBOUR ROW CHANGED");
         dt_down(out);
         check_output(name, "out", out, ro, SSM_BF16, NULL);
-        if (!untouched) props_report(PROPS_FAIL, "%s cuda", name);
+        if (!untouched) props_report(PROPS_FAIL, "%s " BACKEND, name);
         else check_output(name, "state", small, rs, SSM_BF16, NULL);
     }
     free(ro); free(rs);
@@ -1045,10 +1052,10 @@ static void big_conv1d(props_rng *r) {
     const size_t bytes = sizeof(__nv_bfloat16) * (size_t)(B * D * L);
     if (cudaMalloc(&dx, bytes) != cudaSuccess || cudaMalloc(&dout, bytes) != cudaSuccess) {
         cudaGetLastError();
-        props_report(PROPS_SKIP, "big conv1d cuda (no 2 x %zu bytes on the device)", bytes);
+        props_report(PROPS_SKIP, "big conv1d " BACKEND " (no 2 x %zu bytes on the device)", bytes);
         return;
     }
-    fill_bf16<<<1024, 256>>>(dx, B * D * L, rng_next(r));
+    SSM__CU_LAUNCH(1024, 256, 0, 0, fill_bf16)(dx, B * D * L, rng_next(r));
     CK(cudaMemset(dout, 0xff, bytes));
     dten *w = dt_new(TK_F32, 2, D, W, 0, 0, NULL), *bias = dt_new(TK_F32, 1, D, 0, 0, 0, NULL);
     dt_normal(w, r, 0, 0.5);
@@ -1061,7 +1068,7 @@ static void big_conv1d(props_rng *r) {
     dp.x.data = dx; dp.weight = dt_in(w); dp.bias = dt_in(bias); dp.out.data = dout;
     ssm_status st = cuda_run(SSM_OP_CONV1D, &dp);
     if (st != SSM_OK) {
-        props_report(PROPS_FAIL, "big conv1d L=%lld (%lld elements) cuda: %s", (long long)L, (long long)(B * D * L),
+        props_report(PROPS_FAIL, "big conv1d L=%lld (%lld elements) " BACKEND ": %s", (long long)L, (long long)(B * D * L),
                      ssm_status_string(st));
     } else {
         dten *xt = dt_new(TK_BF16, 3, 1, D, T, 0, NULL), *s0 = dt_new(TK_F32, 3, 1, D, W - 1, 0, NULL);
