@@ -153,8 +153,10 @@ LEG_NO_AMX     = $(if $(NO_AMX_MISSING),$(call skip,props-no-amx,$(NO_AMX_MISSIN
 LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
 
 # The CUDA test program on the CPU emulator (tests/cuda_emu.h) wherever the toolkit's headers
-# are: the golden cases and the quick property suite through the kernels' own code.
-CUDA_EMU_MISSING = $(if $(SANFLAGS),$(NOT_SANITIZED) (fibers switch stacks under ASan's feet),$(if $(wildcard $(CUDA_INC)/cuda_runtime.h),,no CUDA toolkit headers (cuda_runtime.h; nvcc not installed)))
+# are: the golden cases and the quick property suite through the kernels' own code. Under
+# SANITIZE=1 AddressSanitizer watches the kernels' device and shared memory accesses, as
+# compute-sanitizer memcheck does on a GPU.
+CUDA_EMU_MISSING = $(if $(wildcard $(CUDA_INC)/cuda_runtime.h),,no CUDA toolkit headers (cuda_runtime.h; nvcc not installed))
 LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MISSING)),$(call leg,cuda-emulated,$(call built,$(CUDA_EMU)/test_cuda) --props --quick tests/golden))
 
 # Make keeps the objects between runs (they are not just intermediates of the programs).
@@ -249,7 +251,8 @@ $(CUDA_BUILD)/bench_cuda: $(CUDA_BUILD)/bench_cuda.o $(CUDA_BUILD)/ssm_impl_cuda
 # run as fibers, block by block; see that header). It tests the kernels' logic where no GPU is.
 CUDA_EMU       := $(BUILD)/cuda-emu
 CUDA_INC       := $(patsubst %/bin/,%/include,$(dir $(shell command -v $(NVCC) 2>/dev/null)))
-CUDA_EMU_FLAGS := -std=c++17 -O2 -g -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) -include tests/cuda_emu.h
+CUDA_EMU_FLAGS := -std=c++17 $(OPT) $(SANFLAGS) -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) \
+                  -include tests/cuda_emu.h
 $(CUDA_EMU)/%.o: tests/%.c tests/check.h tests/golden.h ssm.h
 	$(CUDA_HOST_C)
 $(CUDA_EMU)/ssm_ref.o: reference/ssm_ref.c reference/ssm_ref.h ssm.h
@@ -261,7 +264,7 @@ $(CUDA_EMU)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
 	@mkdir -p $(@D)
 	$(CXX) $(CUDA_EMU_FLAGS) -c $< -o $@
 $(CUDA_EMU)/test_cuda: $(CUDA_EMU)/test_cuda.o $(CUDA_EMU)/ssm_impl_cuda.o $(CUDA_EMU)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
-	$(CXX) $^ -lm -o $@
+	$(CXX) $^ $(SANFLAGS) -lm -o $@
 
 .PHONY: golden-cuda test-cuda bench-cuda cuda-compile
 golden-cuda: $(CUDA_BUILD)/test_cuda

@@ -15,6 +15,22 @@
 #include <ucontext.h>
 #endif
 
+/* Under AddressSanitizer every switch is announced (its fiber API), so that it knows which
+   stack is live; device buffers are heap blocks of their exact size, and the dynamic shared
+   memory one of the launch's size, so a kernel's access past either is reported as on a GPU
+   under compute-sanitizer memcheck. */
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 /* ---------------------------------------------------------------- fibers */
 
 /* Context switch. On x86-64 a dozen instructions (the callee-saved registers and the stack
@@ -52,6 +68,7 @@ const size_t kMaxDynSmem = 227 * 1024;   /* sm_90's opt-in limit per block */
 
 struct fiber {
     void *sp;
+    void *asan_fake_stack;
 #if !defined(__x86_64__)
     ucontext_t uc;
 #endif
@@ -67,6 +84,9 @@ struct block_run {
     int cur;                                 /* the fiber now running, -1: the scheduler */
     const std::function<void(void)> *body;
     void *sched_sp;
+    void *sched_fake_stack;
+    const void *sched_stack;   /* the scheduler's stack, as AddressSanitizer reported it */
+    size_t sched_stack_size;
 #if !defined(__x86_64__)
     ucontext_t sched_uc;
 #endif
@@ -98,10 +118,18 @@ extern "C" [[noreturn]] void ssm_emu_fiber_main(long idx);
 void ssm_emu_fail(const char *what) { fatal(what); }
 
 static void to_scheduler(fiber *me) {
+#ifdef EMU_ASAN
+    /* a finished fiber passes no save slot: its fake frames go */
+    __sanitizer_start_switch_fiber(me->state == FINISHED ? NULL : &me->asan_fake_stack, g_run.sched_stack,
+                                   g_run.sched_stack_size);
+#endif
 #if defined(__x86_64__)
     ssm_emu_swap(&me->sp, g_run.sched_sp);
 #else
     swapcontext(&me->uc, &g_run.sched_uc);
+#endif
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(me->asan_fake_stack, NULL, NULL);
 #endif
 }
 
@@ -109,15 +137,24 @@ static void resume(int i) {
     g_run.cur = i;
     ssm_emu_now.thread = g_fibers[i].tid;
     fiber *f = &g_fibers[i];
+#ifdef EMU_ASAN
+    __sanitizer_start_switch_fiber(&g_run.sched_fake_stack, f->stack + 4096, kStack - 4096);
+#endif
 #if defined(__x86_64__)
     ssm_emu_swap(&g_run.sched_sp, f->sp);
 #else
     swapcontext(&g_run.sched_uc, &f->uc);
 #endif
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(g_run.sched_fake_stack, NULL, NULL);
+#endif
     g_run.cur = -1;
 }
 
 extern "C" void ssm_emu_fiber_main(long idx) {
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &g_run.sched_stack, &g_run.sched_stack_size);
+#endif
     (*g_run.body)();
     fiber *me = &g_fibers[idx];
     me->state = FINISHED;
@@ -138,6 +175,10 @@ static void fiber_init(int i) {
         f->stack = (char *)m;
     }
     f->state = RUNNABLE;
+#ifdef EMU_ASAN
+    /* the frames of the fiber's last run never returned: their redzones are still marked */
+    __asan_unpoison_memory_region(f->stack + 4096, kStack - 4096);
+#endif
 #if defined(__x86_64__)
     /* What ssm_emu_swap pops: r15 r14 r13 r12(=index) rbx rbp, then the return address. */
     void **top = (void **)(f->stack + kStack);
@@ -372,6 +413,14 @@ struct CUevent_st {
     std::chrono::steady_clock::time_point t;
 };
 
+/* Aligned as a GPU allocation is, and of exactly n bytes, so that AddressSanitizer reports the
+   first byte past the end. */
+static void *exact_alloc(size_t align, size_t n) {
+    void *p = NULL;
+    if (posix_memalign(&p, align, n ? n : 1) != 0) return NULL;
+    return p;
+}
+
 static cudaError_t g_last_error = cudaSuccess;
 static std::map<const void *, int> g_max_dyn_smem;   /* cudaFuncAttributeMaxDynamicSharedMemorySize */
 
@@ -407,10 +456,7 @@ bool ssm_emu_run_grid(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, c
         return false;
     }
     on_stream(stream, [grid, block, smem, body]() {
-        if (!g_dyn_smem) {
-            g_dyn_smem = (unsigned char *)aligned_alloc(128, kMaxDynSmem);
-            if (!g_dyn_smem) fatal("no memory for shared memory");
-        }
+        g_dyn_smem = (unsigned char *)exact_alloc(128, smem);
         const char *seed = getenv("SSM_EMU_SEED");
         if (!g_rng) g_rng = seed ? strtoull(seed, NULL, 10) * 0x9e3779b97f4a7c15ull + 1 : 1;
         ssm_emu_now.grid_dim = grid;
@@ -424,6 +470,8 @@ bool ssm_emu_run_grid(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, c
                     memset(g_dyn_smem, 0xff, smem);
                     run_block((int)(block.x * block.y * block.z));
                 }
+        free(g_dyn_smem);
+        g_dyn_smem = NULL;
     });
     return true;
 }
@@ -445,7 +493,7 @@ const char *cudaGetErrorString(cudaError_t e) {
 }
 
 cudaError_t cudaMalloc(void **p, size_t n) {
-    *p = aligned_alloc(256, (n + 255) & ~(size_t)255);
+    *p = exact_alloc(256, n);
     return set_error(*p || n == 0 ? cudaSuccess : cudaErrorMemoryAllocation);
 }
 cudaError_t cudaFree(void *p) {
