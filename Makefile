@@ -153,11 +153,11 @@ LEG_NO_AMX     = $(if $(NO_AMX_MISSING),$(call skip,props-no-amx,$(NO_AMX_MISSIN
 LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if $(shell command -v $(NVCC)),$(call leg,cuda-compile,$(MAKE) -s --no-print-directory cuda-compile),$(call skip,cuda-compile,nvcc not installed)))
 
 # The CUDA test program on the CPU emulator (tests/cuda_emu.h) wherever the toolkit's headers
-# are: the golden cases and the quick property suite through the kernels' own code. Under
-# SANITIZE=1 AddressSanitizer watches the kernels' device and shared memory accesses, as
-# compute-sanitizer memcheck does on a GPU.
+# are: the golden cases, the quick property suite and the far cases (operand rows past element
+# 2^31) through the kernels' own code. Under SANITIZE=1 AddressSanitizer watches the kernels'
+# device and shared memory accesses, as compute-sanitizer memcheck does on a GPU.
 CUDA_EMU_MISSING = $(if $(wildcard $(CUDA_INC)/cuda_runtime.h),,no CUDA toolkit headers (cuda_runtime.h; nvcc not installed))
-LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MISSING)),$(call leg,cuda-emulated,$(call built,$(CUDA_EMU)/test_cuda) --props --quick tests/golden))
+LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MISSING)),$(call leg,cuda-emulated,$(call built,$(CUDA_EMU)/test_cuda) --props --quick --far tests/golden))
 
 # Make keeps the objects between runs (they are not just intermediates of the programs).
 .SECONDARY:

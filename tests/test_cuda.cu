@@ -13,11 +13,13 @@
      rows, every fast path and the general kernels, f32/f16/bf16; outputs poisoned;
      graph capture; argument errors;
    - big (--big): operands over 2^31 elements (a state cache of state_update, x and out of
-     conv1d), checked on the rows that the call touched or on a sampled tail.
+     conv1d), checked on the rows that the call touched or on a sampled tail; and the far
+     cases (--far, also part of --big): every op, each fast path and the general kernels, with
+     batch row 1 of its operands past element 2^31 (64-bit offsets in every operand role).
 
    The last line is "N passed, M failed, K skipped"; the exit status is 1 on any failure.
 
-   usage: test_cuda [--props] [--quick] [--only=OP] [--big] [--seed=N] [DIR_OR_FILE...] */
+   usage: test_cuda [--props] [--quick] [--only=OP] [--big] [--far] [--seed=N] [DIR_OR_FILE...] */
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <dirent.h>
@@ -294,36 +296,67 @@ static void golden_path(const char *arg) {
 /* ================================================================ device tensors for the props */
 
 /* A props.h tensor (host buffer, layout, poison) with a device copy of its whole buffer, so
-   strides, gaps and poison travel unchanged. */
+   strides, gaps and poison travel unchanged.
+
+   Far mode (g_far, the --far cases): a contiguous tensor whose outer dimension is 2 keeps its
+   second outer row FAR_ROW elements after the first on the device (outer stride FAR_ROW, the
+   gap never written), so every element of that row sits past 2^31 and the kernels' offsets
+   must be 64-bit; the host copy stays compact for the reference. */
+#define FAR_ROW (((int64_t)1 << 31) + 64)   /* a multiple of 8: 16-byte rows stay aligned */
+static int g_far;
+
 typedef struct dten {
     tensor *t;
     unsigned char *d;
+    int far;
+    int64_t dst[SSM_MAX_RANK];   /* the device strides of a far tensor */
 } dten;
+
+/* Names the far cases as such. */
+static void far_tag(char *name, size_t size) {
+    if (g_far) strncat(name, " far (outer row 1 past 2^31)", size - strlen(name) - 1);
+}
 
 static dten *dt_new(tkind kind, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3, const tlayout *lay) {
     dten *x = (dten *)calloc(1, sizeof *x);
     x->t = tensor_new4(kind, rank, d0, d1, d2, d3, lay);
-    CK(cudaMalloc(&x->d, (size_t)x->t->span * x->t->elem + 16));
+    x->far = g_far && rank >= 2 && d0 == 2 && x->t->null_stride && x->t->off == 0;
+    if (x->far) {
+        memcpy(x->dst, x->t->st, sizeof x->dst);
+        x->dst[0] = FAR_ROW;
+        CK(cudaMalloc(&x->d, (size_t)(FAR_ROW + x->t->st[0]) * x->t->elem + 16));
+    } else {
+        CK(cudaMalloc(&x->d, (size_t)x->t->span * x->t->elem + 16));
+    }
     return x;
 }
-static void dt_up(dten *x) {
-    if (x) CK(cudaMemcpy(x->d, x->t->buf, (size_t)x->t->span * x->t->elem, cudaMemcpyHostToDevice));
+/* Copies the buffer to (up) or from the device, a far tensor row by row. */
+static void dt_copy(dten *x, int up) {
+    if (!x) return;
+    const size_t elem = x->t->elem;
+    const int rows = x->far ? 2 : 1;
+    const size_t row_bytes = (size_t)(x->far ? x->t->st[0] : x->t->span) * elem;
+    for (int b = 0; b < rows; b++) {
+        unsigned char *dev = x->d + (size_t)b * FAR_ROW * elem, *host = (unsigned char *)x->t->buf + b * row_bytes;
+        if (up) CK(cudaMemcpy(dev, host, row_bytes, cudaMemcpyHostToDevice));
+        else CK(cudaMemcpy(host, dev, row_bytes, cudaMemcpyDeviceToHost));
+    }
 }
-static void dt_down(dten *x) {
-    if (x) CK(cudaMemcpy(x->t->buf, x->d, (size_t)x->t->span * x->t->elem, cudaMemcpyDeviceToHost));
-}
+static void dt_up(dten *x) { dt_copy(x, 1); }
+static void dt_down(dten *x) { dt_copy(x, 0); }
+static const int64_t *dt_strides(const dten *x) { return x->far ? x->dst : x->t->null_stride ? NULL : x->t->st; }
 static ssm_in dt_in(const dten *x) {
     ssm_in v = {NULL, NULL};
     if (!x) return v;
     v.data = x->d + (size_t)x->t->off * x->t->elem;
-    v.stride = x->t->null_stride ? NULL : x->t->st;
+    v.stride = dt_strides(x);
     return v;
 }
 static ssm_out dt_out(const dten *x) {
     ssm_out v = {NULL, NULL};
     if (!x) return v;
     v.data = x->d + (size_t)x->t->off * x->t->elem;
-    v.stride = x->t->null_stride ? NULL : x->t->st;
+    v.stride = dt_strides(x);
     return v;
 }
 static ssm_in ht_in(const dten *x) {
@@ -430,6 +463,7 @@ static void prop_conv1d(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_
     char name[160];
     snprintf(name, sizeof name, "conv1d %s B=%lld D=%lld L=%lld W=%lld%s%s%s", dname(dt), (long long)B, (long long)D,
              (long long)L, (long long)W, varlen ? " varlen" : "", cache ? " cache" : "", strided ? " strided" : "");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 5) : B;
     if (varlen) B = 1;
@@ -505,6 +539,7 @@ static void prop_state_update(props_rng *r, ssm_dtype dt, int64_t B, int64_t H, 
     snprintf(name, sizeof name, "state_update %s B=%lld H=%lld P=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)H, (long long)P, (long long)N, (long long)G, tied ? " tied" : "", cache ? " cache" : "",
              strided ? " strided" : "");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t Ns = cache ? B + 4 : B;
     tlayout ls = random_layout(r, 4, strided), la;
@@ -585,6 +620,7 @@ static void prop_scan(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_t 
     snprintf(name, sizeof name, "selective_scan %s B=%lld D=%lld L=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)D, (long long)L, (long long)N, (long long)G, varlen ? " varlen" : "", inplace ? " inplace" : "",
              strided ? " strided" : "");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
@@ -651,6 +687,7 @@ static void prop_ssd(props_rng *r, ssm_dtype dt, int64_t B, int64_t L, int64_t H
              (long long)B, (long long)L, (long long)H, (long long)P, (long long)N, (long long)G, (long long)Q,
              varlen ? " varlen" : "", inplace ? " inplace" : "", strided ? " strided" : "", spike ? " dt-spike" : "",
              big ? " big-h0" : "");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
@@ -726,6 +763,7 @@ static void prop_hsa_select(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, i
     snprintf(name, sizeof name, "hsa_select %s B=%lld Lq=%lld C=%lld HR=%lld R=%lld K=%lld S=%lld off=%lld win=%lld %s",
              dname(dt), (long long)B, (long long)Lq, (long long)C, (long long)HR, (long long)R, (long long)K,
              (long long)S, (long long)q_offset, (long long)window, softmax ? "softmax" : "stick");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     dten *qr = dt_new(act_kind(dt), 4, B, Lq, HR, R, NULL), *lmk = dt_new(act_kind(dt), 4, B, C, HR, R, NULL);
     dten *idx = dt_new(TK_I32, 4, B, Lq, HR, K, NULL), *w = dt_new(TK_F32, 4, B, Lq, HR, K, NULL);
@@ -843,6 +881,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
              dname(dt), (long long)B, (long long)Lq, (long long)Lk, (long long)HQ, (long long)HK, (long long)E,
              (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "",
              repeats ? " repeats" : "");
+    far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t C = Lk / S;
     tlayout lq = random_layout(r, 4, strided), lo = random_layout(r, 4, strided);
@@ -1106,6 +1145,28 @@ static void big_conv1d(props_rng *r) {
     dt_free(bias);
 }
 
+/* ================================================================ far rows
+
+   One case per kernel (each fast path and the general kernels) with batch row 1 of every
+   tensor whose outer dimension is 2 past element 2^31 (dt_new's far mode): offsets over 2^31
+   elements in every operand role, at the cost of small shapes. */
+static void run_far(props_rng *r) {
+    g_far = 1;
+    prop_conv1d(r, SSM_BF16, 2, 5, 64, 4, 0, 0, 0);
+    prop_conv1d(r, SSM_F32, 2, 7, 37, 3, 0, 0, 0);
+    prop_state_update(r, SSM_BF16, 2, 3, 8, 128, 1, 1, 0, 0);
+    prop_state_update(r, SSM_F32, 2, 3, 5, 17, 1, 0, 0, 0);
+    prop_scan(r, SSM_BF16, 2, 8704, 64, 11, 1, 0, 0, 0);
+    prop_scan(r, SSM_F32, 2, 8, 45, 16, 1, 0, 0, 0);
+    prop_ssd(r, SSM_BF16, 2, 300, 3, 64, 128, 1, 256, 0, 0, 0, 0, 0);
+    prop_ssd(r, SSM_F32, 2, 37, 3, 5, 7, 1, 16, 0, 0, 0, 0, 0);
+    prop_hsa_select(r, SSM_BF16, 2, 70, 5, 3, 8, 3, 16, 0, 0, 0);
+    prop_hsa_attention(r, SSM_BF16, 2, 70, 256, 48, 3, 64, 64, 8, 32, 1.0f, 1, 0, 0);   /* G % 16 == 0 */
+    prop_hsa_attention(r, SSM_BF16, 2, 96, 256, 6, 3, 64, 64, 8, 64, 0.0f, 1, 0, 0);    /* G = 2 */
+    prop_hsa_attention(r, SSM_F32, 2, 30, 28, 3, 3, 5, 5, 5, 4, 1.0f, 1, 0, 0);         /* general */
+    g_far = 0;
+}
+
 /* ================================================================ the property suite */
 
 static void run_props(props_rng *r) {
@@ -1209,10 +1270,11 @@ static void run_props(props_rng *r) {
 }
 
 int main(int argc, char **argv) {
-    int props = 0, big = 0, ngold = 0;
+    int props = 0, big = 0, far = 0, ngold = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--props") == 0) props = 1;
-        else if (strcmp(argv[i], "--big") == 0) big = 1;
+        else if (strcmp(argv[i], "--big") == 0) big = far = 1;
+        else if (strcmp(argv[i], "--far") == 0) far = 1;
         else if (strcmp(argv[i], "--quick") == 0) g_quick = 1;
         else if (strncmp(argv[i], "--only=", 7) == 0) g_only = argv[i] + 7;
         else if (strncmp(argv[i], "--seed=", 7) != 0) ngold++;
@@ -1226,16 +1288,18 @@ int main(int argc, char **argv) {
     CK(cudaStreamCreate(&g_stream));
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-') golden_path(argv[i]);
-    if (props || big) {
+    if (props || big || far) {
         props_rng r;
         r.s = props_seed(argc, argv);
         if (props) run_props(&r);
+        if (far) run_far(&r);
         if (big) {
             big_state_update(&r);
             big_conv1d(&r);
         }
     }
-    if (!props && !big && ngold == 0) fprintf(stderr, "usage: %s [--props] [--quick] [--only=OP] [--big] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
+    if (!props && !big && !far && ngold == 0)
+        fprintf(stderr, "usage: %s [--props] [--quick] [--only=OP] [--big] [--far] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
     if (g_ws) CK(cudaFree(g_ws));
     CK(cudaStreamDestroy(g_stream));
     return props_finish();
