@@ -158,6 +158,14 @@ LEG_CUDA     = $(if $(SANFLAGS),$(call skip,cuda-compile,$(NOT_SANITIZED)),$(if 
 # device and shared memory accesses, as compute-sanitizer memcheck does on a GPU.
 CUDA_EMU_MISSING = $(if $(wildcard $(CUDA_INC)/cuda_runtime.h),,no CUDA toolkit headers (cuda_runtime.h; nvcc not installed))
 LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MISSING)),$(call leg,cuda-emulated,$(call built,$(CUDA_EMU)/test_cuda) --props --quick --far tests/golden))
+# Racecheck on the CPU: the emulated CUDA tests under ThreadSanitizer, each thread of a block a
+# fiber of its own, barriers, __syncwarp, atomics and flags the only order between them; any
+# data race it reports fails the leg (exit status 66). The golden cases and the quick property
+# cases but the f32/f16 hsa_attention ones (the general kernel's big shapes: 15 minutes more
+# under TSan; bf16 runs its small ones), ~5 minutes. A sanitizer leg: make sanitize runs it.
+CUDA_RACE_MISSING = $(if $(SANFLAGS),$(CUDA_EMU_MISSING),a sanitizer leg; make sanitize runs it)
+CUDA_RACE_CASES   = conv1d,state_update,selective_scan,ssd,hsa_select,hsa_attention bf16
+LEG_CUDA_RACE = $(if $(CUDA_RACE_MISSING),$(call skip,cuda-emulated-racecheck,$(CUDA_RACE_MISSING)),$(call leg,cuda-emulated-racecheck,$(call built,$(CUDA_EMU_TSAN)/test_cuda) --props --quick "--only=$(CUDA_RACE_CASES)" tests/golden))
 
 # Make keeps the objects between runs (they are not just intermediates of the programs).
 .SECONDARY:
@@ -181,6 +189,7 @@ test:
 	$(LEG_NO_AMX)
 	$(LEG_CUDA)
 	$(LEG_CUDA_EMU)
+	$(LEG_CUDA_RACE)
 	@sh tests/summarize.sh $(LOGS); status=$$?; \
 	  rm -rf $(SCRATCH) $(BUILD)/logs; mv $(LOGS) $(BUILD)/logs; exit $$status
 
@@ -251,8 +260,9 @@ $(CUDA_BUILD)/bench_cuda: $(CUDA_BUILD)/bench_cuda.o $(CUDA_BUILD)/ssm_impl_cuda
 # run as fibers, block by block; see that header). It tests the kernels' logic where no GPU is.
 CUDA_EMU       := $(BUILD)/cuda-emu
 CUDA_INC       := $(patsubst %/bin/,%/include,$(dir $(shell command -v $(NVCC) 2>/dev/null)))
-CUDA_EMU_FLAGS := -std=c++17 $(OPT) $(SANFLAGS) -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) \
+CUDA_EMU_BASE  := -std=c++17 $(OPT) -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) \
                   -include tests/cuda_emu.h
+CUDA_EMU_FLAGS := $(CUDA_EMU_BASE) $(SANFLAGS)
 $(CUDA_EMU)/%.o: tests/%.c tests/check.h tests/golden.h ssm.h
 	$(CUDA_HOST_C)
 $(CUDA_EMU)/ssm_ref.o: reference/ssm_ref.c reference/ssm_ref.h ssm.h
@@ -265,6 +275,18 @@ $(CUDA_EMU)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
 	$(CXX) $(CUDA_EMU_FLAGS) -c $< -o $@
 $(CUDA_EMU)/test_cuda: $(CUDA_EMU)/test_cuda.o $(CUDA_EMU)/ssm_impl_cuda.o $(CUDA_EMU)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
 	$(CXX) $^ $(SANFLAGS) -lm -o $@
+
+# The same under ThreadSanitizer (the racecheck leg of make sanitize; see tests/cuda_emu.cc):
+# the CUDA objects instrumented, the plain C helpers of $(CUDA_EMU) linked as they are.
+CUDA_EMU_TSAN := $(BUILD)/cuda-emu-tsan
+$(CUDA_EMU_TSAN)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
+	@mkdir -p $(@D)
+	$(CXX) $(CUDA_EMU_BASE) -fsanitize=thread -x c++ -c $< -o $@
+$(CUDA_EMU_TSAN)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
+	@mkdir -p $(@D)
+	$(CXX) $(CUDA_EMU_BASE) -fsanitize=thread -c $< -o $@
+$(CUDA_EMU_TSAN)/test_cuda: $(CUDA_EMU_TSAN)/test_cuda.o $(CUDA_EMU_TSAN)/ssm_impl_cuda.o $(CUDA_EMU_TSAN)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
+	$(CXX) $^ -fsanitize=thread -lm -o $@
 
 .PHONY: golden-cuda test-cuda bench-cuda cuda-compile
 golden-cuda: $(CUDA_BUILD)/test_cuda

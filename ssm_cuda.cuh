@@ -2701,8 +2701,8 @@ static __device__ __forceinline__ float *ssm__cu_ssd_slot(const ssm__cu_ssd_args
 }
 
 #ifdef SSM_CUDA_EMULATE
-static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) { return *(const volatile unsigned *)p; }
-static __device__ __forceinline__ void ssm__cu_st_release(unsigned *p, unsigned v) { *(volatile unsigned *)p = v; }
+static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static __device__ __forceinline__ void ssm__cu_st_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 #else
 static __device__ __forceinline__ unsigned ssm__cu_ld_acquire(const unsigned *p) {
     unsigned v;

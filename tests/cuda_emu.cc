@@ -18,7 +18,18 @@
 /* Under AddressSanitizer every switch is announced (its fiber API), so that it knows which
    stack is live; device buffers are heap blocks of their exact size, and the dynamic shared
    memory one of the launch's size, so a kernel's access past either is reported as on a GPU
-   under compute-sanitizer memcheck. */
+   under compute-sanitizer memcheck.
+
+   Under ThreadSanitizer every thread of a block is a fiber of its own, switched to without
+   synchronisation, and the only happens-before edges between them are the ones CUDA gives:
+   __syncthreads() (every thread releases the barrier, then acquires it), __syncwarp() (among
+   the lanes of its mask), atomics and acquire/release flags. Shuffles, ballots, mma and
+   ldmatrix exchange registers but order no memory (the programming guide: they "do not imply
+   a memory barrier"), so they add no edge; each lane's ldmatrix row is read by that lane. So a shared or global
+   memory access that another thread of the block makes without one of those between them is
+   reported, as compute-sanitizer racecheck reports shared-memory hazards. Blocks are ordered
+   after one another through the scheduler (the emulator's statics stand in for every block's
+   __shared__ variables, so races between blocks are not looked for). */
 #if defined(__SANITIZE_ADDRESS__)
 #define EMU_ASAN 1
 #elif defined(__has_feature)
@@ -26,9 +37,27 @@
 #define EMU_ASAN 1
 #endif
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define EMU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EMU_TSAN 1
+#endif
+#endif
 #ifdef EMU_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef EMU_TSAN
+#include <sanitizer/tsan_interface.h>
+/* The scheduler's bookkeeping is shared by the fibers but is not the kernels' memory. */
+#define EMU_UNWATCHED __attribute__((no_sanitize_thread, noinline))
+static void hb_release(const void *sync) { __tsan_release((void *)sync); }
+static void hb_acquire(const void *sync) { __tsan_acquire((void *)sync); }
+#else
+#define EMU_UNWATCHED
+static void hb_release(const void *) {}
+static void hb_acquire(const void *) {}
 #endif
 
 /* ---------------------------------------------------------------- fibers */
@@ -69,24 +98,29 @@ const size_t kMaxDynSmem = 227 * 1024;   /* sm_90's opt-in limit per block */
 struct fiber {
     void *sp;
     void *asan_fake_stack;
+    void *tsan_fiber;
 #if !defined(__x86_64__)
     ucontext_t uc;
 #endif
     char *stack;
     fiber_state state;
+    unsigned barriers;   /* __syncthreads passed in this block (its parity picks the sync object) */
+    const void *hb_done; /* the completion object of this lane's last warp operation */
     uint3 tid;
     ssm_emu_op op;
 };
 
 struct block_run {
-    fiber *f;
     int n;                                   /* threads in the block */
     int cur;                                 /* the fiber now running, -1: the scheduler */
     const std::function<void(void)> *body;
+    uint3 block;
+    dim3 block_dim, grid_dim;
     void *sched_sp;
     void *sched_fake_stack;
     const void *sched_stack;   /* the scheduler's stack, as AddressSanitizer reported it */
     size_t sched_stack_size;
+    void *sched_tsan_fiber;
 #if !defined(__x86_64__)
     ucontext_t sched_uc;
 #endif
@@ -96,6 +130,11 @@ fiber g_fibers[kMaxThreads];
 block_run g_run;
 unsigned char *g_dyn_smem;
 uint64_t g_rng;
+/* Happens-before objects: the block's start and end (with the scheduler), the two barrier
+   phases in flight, each lane's arrival at a warp operation, and per warp the two latest
+   completions (which the lanes acquire when they go on). */
+char g_hb_start, g_hb_end, g_hb_barrier[2], g_hb_lane[kMaxThreads], g_hb_warp[kMaxThreads / 32][2];
+unsigned g_warp_completions[kMaxThreads / 32];
 
 uint64_t next_rand(void) {
     g_rng ^= g_rng << 13;
@@ -111,17 +150,25 @@ uint64_t next_rand(void) {
 
 }   // namespace
 
-ssm_emu_ids ssm_emu_now;
+EMU_UNWATCHED uint3 ssm_emu_thread_idx(void) { return g_fibers[g_run.cur].tid; }
+EMU_UNWATCHED uint3 ssm_emu_block_idx(void) { return g_run.block; }
+EMU_UNWATCHED dim3 ssm_emu_block_dim(void) { return g_run.block_dim; }
+EMU_UNWATCHED dim3 ssm_emu_grid_dim(void) { return g_run.grid_dim; }
 
 extern "C" [[noreturn]] void ssm_emu_fiber_main(long idx);
 
 void ssm_emu_fail(const char *what) { fatal(what); }
 
-static void to_scheduler(fiber *me) {
+EMU_UNWATCHED static void set_state(fiber *f, fiber_state st) { f->state = st; }
+
+EMU_UNWATCHED static void to_scheduler(fiber *me) {
 #ifdef EMU_ASAN
     /* a finished fiber passes no save slot: its fake frames go */
     __sanitizer_start_switch_fiber(me->state == FINISHED ? NULL : &me->asan_fake_stack, g_run.sched_stack,
                                    g_run.sched_stack_size);
+#endif
+#ifdef EMU_TSAN
+    __tsan_switch_to_fiber(g_run.sched_tsan_fiber, __tsan_switch_to_fiber_no_sync);
 #endif
 #if defined(__x86_64__)
     ssm_emu_swap(&me->sp, g_run.sched_sp);
@@ -133,12 +180,14 @@ static void to_scheduler(fiber *me) {
 #endif
 }
 
-static void resume(int i) {
+EMU_UNWATCHED static void resume(int i) {
     g_run.cur = i;
-    ssm_emu_now.thread = g_fibers[i].tid;
     fiber *f = &g_fibers[i];
 #ifdef EMU_ASAN
     __sanitizer_start_switch_fiber(&g_run.sched_fake_stack, f->stack + 4096, kStack - 4096);
+#endif
+#ifdef EMU_TSAN
+    __tsan_switch_to_fiber(f->tsan_fiber, __tsan_switch_to_fiber_no_sync);
 #endif
 #if defined(__x86_64__)
     ssm_emu_swap(&g_run.sched_sp, f->sp);
@@ -155,9 +204,11 @@ extern "C" void ssm_emu_fiber_main(long idx) {
 #ifdef EMU_ASAN
     __sanitizer_finish_switch_fiber(NULL, &g_run.sched_stack, &g_run.sched_stack_size);
 #endif
-    (*g_run.body)();
     fiber *me = &g_fibers[idx];
-    me->state = FINISHED;
+    hb_acquire(&g_hb_start);
+    (*g_run.body)();
+    hb_release(&g_hb_end);
+    set_state(me, FINISHED);
     to_scheduler(me);
     fatal("a finished thread was resumed");
 }
@@ -166,15 +217,19 @@ extern "C" void ssm_emu_fiber_main(long idx) {
 static void fiber_start_uc(int idx) { ssm_emu_fiber_main(idx); }
 #endif
 
-static void fiber_init(int i) {
+EMU_UNWATCHED static void fiber_init(int i) {
     fiber *f = &g_fibers[i];
     if (!f->stack) {
         void *m = mmap(NULL, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED) fatal("no memory for a thread stack");
         mprotect(m, 4096, PROT_NONE);   /* overflow faults instead of corrupting a neighbour */
         f->stack = (char *)m;
+#ifdef EMU_TSAN
+        f->tsan_fiber = __tsan_create_fiber(0);
+#endif
     }
     f->state = RUNNABLE;
+    f->barriers = 0;
 #ifdef EMU_ASAN
     /* the frames of the fiber's last run never returned: their redzones are still marked */
     __asan_unpoison_memory_region(f->stack + 4096, kStack - 4096);
@@ -196,28 +251,27 @@ static void fiber_init(int i) {
 #endif
 }
 
-static fiber *me_or_fail(const char *what) {
+EMU_UNWATCHED static fiber *me_or_fail(const char *what) {
     if (g_run.cur < 0) fatal(what);
     return &g_fibers[g_run.cur];
 }
 
 ssm_emu_op *ssm_emu_my_op(void) { return &me_or_fail("a warp operation outside a kernel")->op; }
 
+EMU_UNWATCHED static unsigned next_barrier(fiber *f) { return f->barriers++ & 1u; }
+
 void ssm_emu_syncthreads(void) {
     fiber *me = me_or_fail("__syncthreads outside a kernel");
-    me->state = AT_BARRIER;
+    const unsigned phase = next_barrier(me);
+    hb_release(&g_hb_barrier[phase]);
+    set_state(me, AT_BARRIER);
     to_scheduler(me);
+    hb_acquire(&g_hb_barrier[phase]);
 }
 
 void ssm_emu_yield(void) {
     if (g_run.cur < 0) return;
     to_scheduler(&g_fibers[g_run.cur]);
-}
-
-void ssm_emu_warp_op(void) {
-    fiber *me = me_or_fail("a warp operation outside a kernel");
-    me->state = AT_WARP_OP;
-    to_scheduler(me);
 }
 
 void *ssm_emu_dyn_smem(void) { return g_dyn_smem; }
@@ -234,7 +288,7 @@ static float half_bits_to_float(uint16_t h, int kind) {
 /* m16n8k16, A row-major 16x16, B column-major 16x8, f32 accumulators; lane = 4 g + t holds
    A[g][2t..], A[g+8][2t..], A[g][2t+8..], A[g+8][2t+8..]; B[2t..][g], B[2t+8..][g];
    C[g][2t..], C[g+8][2t..] (PTX ISA, "Matrix Fragments for mma.m16n8k16"). */
-static void complete_mma(fiber *w, int kind) {
+EMU_UNWATCHED static void complete_mma(fiber *w, int kind) {
     float A[16][16], B[16][8], C[16][8];
     for (int l = 0; l < 32; l++) {
         const ssm_emu_op &o = w[l].op;
@@ -263,25 +317,24 @@ static void complete_mma(fiber *w, int kind) {
 
 /* ldmatrix .x4: lanes 8m..8m+7 give the row addresses of matrix m; lane 4 r + c receives
    row r, columns 2c, 2c+1 of each matrix (with .trans: column r, rows 2c, 2c+1). */
-static void complete_ldmatrix(fiber *w, bool trans) {
+EMU_UNWATCHED static void complete_ldmatrix(fiber *w, bool trans) {
     for (int l = 0; l < 32; l++) {
         const int r = l >> 2, c = l & 3;
         for (int m = 0; m < 4; m++) {
             uint16_t lo, hi;
             if (!trans) {
-                const uint16_t *row = (const uint16_t *)w[8 * m + r].op.p;
-                lo = row[2 * c];
-                hi = row[2 * c + 1];
+                lo = w[8 * m + r].op.row[2 * c];
+                hi = w[8 * m + r].op.row[2 * c + 1];
             } else {
-                lo = ((const uint16_t *)w[8 * m + 2 * c].op.p)[r];
-                hi = ((const uint16_t *)w[8 * m + 2 * c + 1].op.p)[r];
+                lo = w[8 * m + 2 * c].op.row[r];
+                hi = w[8 * m + 2 * c + 1].op.row[r];
             }
             w[l].op.rr[m] = (uint32_t)lo | ((uint32_t)hi << 16);
         }
     }
 }
 
-static int shfl_source(const ssm_emu_op &o, int lane) {
+EMU_UNWATCHED static int shfl_source(const ssm_emu_op &o, int lane) {
     const int width = o.width, base = lane & ~(width - 1);
     switch (o.kind) {
     case SSM_EMU_SHFL: return base + (o.arg & (width - 1));
@@ -296,27 +349,8 @@ static int shfl_source(const ssm_emu_op &o, int lane) {
     }
 }
 
-/* The warp of fiber i: when every lane of its mask has posted (or returned), complete them. */
-static void try_complete_warp(int i) {
-    const int w0 = i & ~31, nl = g_run.n - w0 < 32 ? g_run.n - w0 : 32;
-    fiber *w = &g_fibers[w0];
-    const ssm_emu_op &mine = g_fibers[i].op;
+EMU_UNWATCHED static void complete_op(fiber *w, int nl, const ssm_emu_op &mine) {
     const unsigned mask = mine.mask;
-    if (mine.kind == SSM_EMU_MMA_BF16 || mine.kind == SSM_EMU_MMA_F16 || mine.kind == SSM_EMU_LDSM ||
-        mine.kind == SSM_EMU_LDSM_T) {
-        if (nl != 32) fatal("mma/ldmatrix in a warp of fewer than 32 threads");
-    }
-    if (mine.kind == SSM_EMU_SHFL || mine.kind == SSM_EMU_SHFL_XOR || mine.kind == SSM_EMU_SHFL_UP) {
-        if (mine.width < 1 || mine.width > 32 || (mine.width & (mine.width - 1))) fatal("shuffle width not a power of 2 <= 32");
-    }
-    for (int l = 0; l < 32; l++) {
-        if (!(mask >> l & 1)) continue;
-        if (l >= nl) fatal("a warp operation's mask names a lane past the block");
-        if (w[l].state == FINISHED) fatal("a warp operation's mask names a lane that has returned");
-        if (w[l].state != AT_WARP_OP) return;   /* not there yet */
-        if (w[l].op.kind != mine.kind || w[l].op.mask != mask) fatal("lanes of one mask at different warp operations");
-    }
-    if (!(mask >> (i & 31) & 1)) fatal("a lane not in its own warp operation's mask");
     switch (mine.kind) {
     case SSM_EMU_MMA_BF16:
     case SSM_EMU_MMA_F16: complete_mma(w, mine.kind); break;
@@ -339,8 +373,70 @@ static void try_complete_warp(int i) {
             w[l].op.r = (src < nl && (mask >> src & 1)) ? w[src].op.v : 0xfff0deadfff0deadull;
         }
     }
+}
+
+/* Whether every lane of the mask of fiber i's operation has posted one (stops on misuse). */
+EMU_UNWATCHED static bool warp_ready(int i) {
+    const int w0 = i & ~31, nl = g_run.n - w0 < 32 ? g_run.n - w0 : 32;
+    const fiber *w = &g_fibers[w0];
+    const ssm_emu_op &mine = g_fibers[i].op;
+    const unsigned mask = mine.mask;
+    if ((mine.kind == SSM_EMU_MMA_BF16 || mine.kind == SSM_EMU_MMA_F16 || mine.kind == SSM_EMU_LDSM ||
+         mine.kind == SSM_EMU_LDSM_T) && nl != 32)
+        fatal("mma/ldmatrix in a warp of fewer than 32 threads");
+    if ((mine.kind == SSM_EMU_SHFL || mine.kind == SSM_EMU_SHFL_XOR || mine.kind == SSM_EMU_SHFL_UP) &&
+        (mine.width < 1 || mine.width > 32 || (mine.width & (mine.width - 1))))
+        fatal("shuffle width not a power of 2 <= 32");
+    if (!(mask >> (i & 31) & 1)) fatal("a lane not in its own warp operation's mask");
+    for (int l = 0; l < 32; l++) {
+        if (!(mask >> l & 1)) continue;
+        if (l >= nl) fatal("a warp operation's mask names a lane past the block");
+        if (w[l].state == FINISHED) fatal("a warp operation's mask names a lane that has returned");
+        if (w[l].state != AT_WARP_OP && l != (i & 31)) return false;   /* not there yet */
+        if (w[l].op.kind != mine.kind || w[l].op.mask != mask) fatal("lanes of one mask at different warp operations");
+    }
+    return true;
+}
+
+/* The completion object of this warp operation, handed to every lane of the mask. */
+EMU_UNWATCHED static const void *completion_of(int w0, unsigned mask) {
+    const int w = w0 / 32;
+    const void *obj = &g_hb_warp[w][g_warp_completions[w]++ & 1u];
     for (int l = 0; l < 32; l++)
-        if (mask >> l & 1) w[l].state = RUNNABLE;
+        if (mask >> l & 1) g_fibers[w0 + l].hb_done = obj;
+    return obj;
+}
+EMU_UNWATCHED static const void *done_of(const fiber *f) { return f->hb_done; }
+
+EMU_UNWATCHED static void wake_lanes(int w0, unsigned mask) {
+    for (int l = 0; l < 32; l++)
+        if (mask >> l & 1) g_fibers[w0 + l].state = RUNNABLE;
+}
+
+/* Posts this lane's part; the last lane of the mask to arrive completes the operation for all
+   of them. A __syncwarp also orders memory: each lane releases on arrival, the completing lane
+   acquires them all and releases a completion object, which every lane acquires when it goes
+   on. */
+void ssm_emu_warp_op(void) {
+    fiber *me = me_or_fail("a warp operation outside a kernel");
+    const int i = (int)(me - g_fibers), w0 = i & ~31, nl = g_run.n - w0 < 32 ? g_run.n - w0 : 32;
+    const unsigned mask = me->op.mask;
+    const bool orders_memory = me->op.kind == SSM_EMU_SYNCWARP;
+    if (orders_memory) hb_release(&g_hb_lane[i]);
+    if (warp_ready(i)) {
+        if (orders_memory)
+            for (int l = 0; l < 32; l++)
+                if (mask >> l & 1) hb_acquire(&g_hb_lane[w0 + l]);
+        complete_op(&g_fibers[w0], nl, me->op);
+        const void *done = completion_of(w0, mask);
+        if (orders_memory) hb_release(done);
+        wake_lanes(w0, mask);
+        to_scheduler(me);   /* let the others run first: a fiber never runs ahead of its warp */
+    } else {
+        set_state(me, AT_WARP_OP);
+        to_scheduler(me);
+    }
+    if (orders_memory) hb_acquire(done_of(me));
 }
 
 void ssm_emu_mma_m16n8k16(int kind, float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
@@ -359,17 +455,19 @@ void ssm_emu_ldmatrix_x4(int kind, uint32_t *r, const void *p) {
     ssm_emu_op *o = ssm_emu_my_op();
     o->kind = kind;
     o->mask = 0xffffffffu;
-    o->p = p;
+    memcpy(o->row, p, sizeof o->row);   /* this lane's row of 8 16-bit values, read by this lane */
     ssm_emu_warp_op();
     memcpy(r, o->rr, sizeof o->rr);
 }
 
 /* ---------------------------------------------------------------- blocks and grids */
 
-static void run_block(int n) {
+/* Runs the threads of one block to their end: resume every runnable one (in a shuffled order),
+   and when none is left, release a barrier that all unfinished threads wait at. */
+EMU_UNWATCHED static void run_block(int n) {
     g_run.n = n;
     for (int i = 0; i < n; i++) fiber_init(i);
-    const dim3 bd = ssm_emu_now.block_dim;
+    const dim3 bd = g_run.block_dim;
     for (int i = 0; i < n; i++)
         g_fibers[i].tid = make_uint3(i % bd.x, (i / bd.x) % bd.y, i / (bd.x * bd.y));
     std::vector<int> order(n);
@@ -382,7 +480,6 @@ static void run_block(int n) {
             if (g_fibers[i].state != RUNNABLE) continue;
             resume(i);
             ran = true;
-            if (g_fibers[i].state == AT_WARP_OP) try_complete_warp(i);
         }
         if (ran) continue;
         int finished = 0, at_barrier = 0;
@@ -459,16 +556,21 @@ bool ssm_emu_run_grid(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, c
         g_dyn_smem = (unsigned char *)exact_alloc(128, smem);
         const char *seed = getenv("SSM_EMU_SEED");
         if (!g_rng) g_rng = seed ? strtoull(seed, NULL, 10) * 0x9e3779b97f4a7c15ull + 1 : 1;
-        ssm_emu_now.grid_dim = grid;
-        ssm_emu_now.block_dim = block;
+        g_run.grid_dim = grid;
+        g_run.block_dim = block;
         g_run.body = &body;
         g_run.cur = -1;
+#ifdef EMU_TSAN
+        g_run.sched_tsan_fiber = __tsan_get_current_fiber();
+#endif
         for (unsigned z = 0; z < grid.z; z++)
             for (unsigned y = 0; y < grid.y; y++)
                 for (unsigned x = 0; x < grid.x; x++) {
-                    ssm_emu_now.block = make_uint3(x, y, z);
+                    g_run.block = make_uint3(x, y, z);
                     memset(g_dyn_smem, 0xff, smem);
+                    hb_release(&g_hb_start);
                     run_block((int)(block.x * block.y * block.z));
+                    hb_acquire(&g_hb_end);
                 }
         free(g_dyn_smem);
         g_dyn_smem = NULL;

@@ -25,6 +25,15 @@
      work along through flags and tickets see their dependencies already done.
    - Dynamic shared memory is refilled with NaN bytes (0xff) before each block.
 
+   UNDER THE SANITIZERS (tests/cuda_emu.cc has the details)
+   - AddressSanitizer (make sanitize's cuda-emulated leg): device buffers and each launch's
+     dynamic shared memory are blocks of their exact size, so an access past them is reported,
+     as compute-sanitizer memcheck would.
+   - ThreadSanitizer (make sanitize's cuda-emulated-racecheck leg): each thread of a block is a
+     fiber of its own and only barriers, warp operations, atomics and acquire/release flags
+     order them, so a shared- or global-memory access that races another thread of its block
+     is reported, as compute-sanitizer racecheck would.
+
    CONFIG
    SSM_EMU_SEED (environment variable)  seed of the resume order (default 1).
    SSM_EMU_SMS  (environment variable)  multiprocessor count the emulated device reports
@@ -48,6 +57,7 @@
 
 #include <functional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 /* ---------------------------------------------------------------- the device-side language */
@@ -58,16 +68,16 @@
 #define __launch_bounds__(...)
 #endif
 
-/* The built-in variables of the thread now running (set by the scheduler at each resume). */
-struct ssm_emu_ids {
-    uint3 thread, block;
-    dim3 block_dim, grid_dim;
-};
-extern ssm_emu_ids ssm_emu_now;
-#define threadIdx (ssm_emu_now.thread)
-#define blockIdx (ssm_emu_now.block)
-#define blockDim (ssm_emu_now.block_dim)
-#define gridDim (ssm_emu_now.grid_dim)
+/* The built-in variables of the thread now running (copies: the scheduler sets them, and under
+   ThreadSanitizer its writes must not look like a kernel thread's). */
+uint3 ssm_emu_thread_idx(void);
+uint3 ssm_emu_block_idx(void);
+dim3 ssm_emu_block_dim(void);
+dim3 ssm_emu_grid_dim(void);
+#define threadIdx (ssm_emu_thread_idx())
+#define blockIdx (ssm_emu_block_idx())
+#define blockDim (ssm_emu_block_dim())
+#define gridDim (ssm_emu_grid_dim())
 
 /* Warp-wide operations: each lane posts its part, the last lane to arrive completes them all. */
 enum ssm_emu_op_kind { SSM_EMU_SYNCWARP = 1, SSM_EMU_SHFL, SSM_EMU_SHFL_XOR, SSM_EMU_SHFL_UP, SSM_EMU_BALLOT,
@@ -78,7 +88,7 @@ struct ssm_emu_op {
     uint64_t v;                 /* shuffled value / ballot predicate */
     uint32_t a[4], b[2];        /* mma fragments */
     float c[4];                 /* mma accumulator in, result out */
-    const void *p;              /* ldmatrix row address */
+    uint16_t row[8];            /* ldmatrix: the row this lane's address names (read on arrival) */
     uint64_t r;                 /* shuffle / ballot result */
     uint32_t rr[4];             /* ldmatrix result */
 };
@@ -135,29 +145,36 @@ template <typename T> static inline T __ldcs(const T *p) { return *p; }
 template <typename T> static inline void __stcg(T *p, T v) { *p = v; }
 template <typename T> static inline void __stcs(T *p, T v) { *p = v; }
 
-static inline void __threadfence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* One OS thread: a compiler barrier is all a fence needs (ThreadSanitizer rejects fences; the
+   kernels pair theirs with release stores, which it does see). */
+static inline void __threadfence(void) { __asm__ __volatile__("" ::: "memory"); }
 static inline void __nanosleep(unsigned) { ssm_emu_yield(); }
 
-/* One OS thread runs every fiber, so the atomics are plain read-modify-writes. */
-template <typename T> static inline T atomicAdd(T *p, T v) {
-    T old = *p;
-    *p = old + v;
+/* Atomics as compare-and-swap loops on the value's bits (one OS thread runs every fiber, so the
+   first try succeeds; atomic builtins, so that ThreadSanitizer sees atomics, not races). */
+template <typename T, typename F> static inline T ssm_emu_atomic(T *p, F update) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8, "32- and 64-bit atomics");
+    typedef typename std::conditional<sizeof(T) == 4, uint32_t, uint64_t>::type U;
+    U *bits = (U *)(void *)p, seen = __atomic_load_n(bits, __ATOMIC_RELAXED), want;
+    T old;
+    do {
+        memcpy(&old, &seen, sizeof old);
+        const T next = update(old);
+        memcpy(&want, &next, sizeof want);
+    } while (!__atomic_compare_exchange_n(bits, &seen, want, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return old;
+}
+template <typename T> static inline T atomicAdd(T *p, T v) {
+    return ssm_emu_atomic(p, [v](T o) { return (T)(o + v); });
 }
 template <typename T> static inline T atomicMax(T *p, T v) {
-    T old = *p;
-    if (v > old) *p = v;
-    return old;
+    return ssm_emu_atomic(p, [v](T o) { return v > o ? v : o; });
 }
 template <typename T> static inline T atomicMin(T *p, T v) {
-    T old = *p;
-    if (v < old) *p = v;
-    return old;
+    return ssm_emu_atomic(p, [v](T o) { return v < o ? v : o; });
 }
 template <typename T> static inline T atomicExch(T *p, T v) {
-    T old = *p;
-    *p = v;
-    return old;
+    return ssm_emu_atomic(p, [v](T) { return v; });
 }
 
 /* The device library's integer min and max (the kernels use the int ones). */

@@ -19,7 +19,7 @@
 
    The last line is "N passed, M failed, K skipped"; the exit status is 1 on any failure.
 
-   usage: test_cuda [--props] [--quick] [--only=OP] [--big] [--far] [--seed=N] [DIR_OR_FILE...] */
+   usage: test_cuda [--props] [--quick] [--only=PREFIX[,PREFIX...]] [--big] [--far] [--seed=N] [DIR_OR_FILE...] */
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <dirent.h>
@@ -45,9 +45,18 @@
 
 static cudaStream_t g_stream;
 static int g_quick;
-static const char *g_only;   /* --only=PREFIX: the property cases whose name starts with it */
+static const char *g_only;   /* --only=PREFIX[,PREFIX...]: the property cases whose name starts with one */
 
-static int wanted(const char *name) { return !g_only || strncmp(name, g_only, strlen(g_only)) == 0; }
+static int wanted(const char *name) {
+    if (!g_only) return 1;
+    for (const char *p = g_only; *p;) {
+        const char *end = strchr(p, ',');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n && strncmp(name, p, n) == 0) return 1;
+        p += n + (end != NULL);
+    }
+    return 0;
+}
 
 /* ================================================================ device workspace */
 
@@ -1299,7 +1308,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!props && !big && !far && ngold == 0)
-        fprintf(stderr, "usage: %s [--props] [--quick] [--only=OP] [--big] [--far] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--props] [--quick] [--only=PREFIX[,...]] [--big] [--far] [--seed=N] [DIR_OR_FILE...]\n", argv[0]);
     if (g_ws) CK(cudaFree(g_ws));
     CK(cudaStreamDestroy(g_stream));
     return props_finish();
