@@ -263,21 +263,19 @@ CUDA_INC       := $(patsubst %/bin/,%/include,$(dir $(shell command -v $(NVCC) 2
 CUDA_EMU_BASE  := -std=c++17 $(OPT) -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) \
                   -include tests/cuda_emu.h
 CUDA_EMU_FLAGS := $(CUDA_EMU_BASE) $(SANFLAGS)
-$(CUDA_EMU)/%.o: tests/%.c tests/check.h tests/golden.h ssm.h
-	$(CUDA_HOST_C)
-$(CUDA_EMU)/ssm_ref.o: reference/ssm_ref.c reference/ssm_ref.h ssm.h
-	$(CUDA_HOST_C)
 $(CUDA_EMU)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)
 	$(CXX) $(CUDA_EMU_FLAGS) -x c++ -c $< -o $@
 $(CUDA_EMU)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
 	@mkdir -p $(@D)
 	$(CXX) $(CUDA_EMU_FLAGS) -c $< -o $@
-$(CUDA_EMU)/test_cuda: $(CUDA_EMU)/test_cuda.o $(CUDA_EMU)/ssm_impl_cuda.o $(CUDA_EMU)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
+# The plain C helpers are the nvcc build's (compiled by $(CC), so no nvcc is needed for them).
+CUDA_HOST_OBJS := $(CUDA_BUILD)/ssm_ref.o $(CUDA_BUILD)/check.o $(CUDA_BUILD)/golden.o
+$(CUDA_EMU)/test_cuda: $(CUDA_EMU)/test_cuda.o $(CUDA_EMU)/ssm_impl_cuda.o $(CUDA_EMU)/cuda_emu.o $(CUDA_HOST_OBJS)
 	$(CXX) $^ $(SANFLAGS) -lm -o $@
 
 # The same under ThreadSanitizer (the racecheck leg of make sanitize; see tests/cuda_emu.cc):
-# the CUDA objects instrumented, the plain C helpers of $(CUDA_EMU) linked as they are.
+# the CUDA objects instrumented, the plain C helpers linked as they are.
 CUDA_EMU_TSAN := $(BUILD)/cuda-emu-tsan
 $(CUDA_EMU_TSAN)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)
@@ -285,7 +283,7 @@ $(CUDA_EMU_TSAN)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props
 $(CUDA_EMU_TSAN)/cuda_emu.o: tests/cuda_emu.cc tests/cuda_emu.h
 	@mkdir -p $(@D)
 	$(CXX) $(CUDA_EMU_BASE) -fsanitize=thread -c $< -o $@
-$(CUDA_EMU_TSAN)/test_cuda: $(CUDA_EMU_TSAN)/test_cuda.o $(CUDA_EMU_TSAN)/ssm_impl_cuda.o $(CUDA_EMU_TSAN)/cuda_emu.o $(CUDA_EMU)/ssm_ref.o $(CUDA_EMU)/check.o $(CUDA_EMU)/golden.o
+$(CUDA_EMU_TSAN)/test_cuda: $(CUDA_EMU_TSAN)/test_cuda.o $(CUDA_EMU_TSAN)/ssm_impl_cuda.o $(CUDA_EMU_TSAN)/cuda_emu.o $(CUDA_HOST_OBJS)
 	$(CXX) $^ -fsanitize=thread -lm -o $@
 
 .PHONY: golden-cuda test-cuda bench-cuda cuda-compile

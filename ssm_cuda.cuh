@@ -267,6 +267,16 @@ static unsigned ssm__cu_blocks(int64_t work, int threads, int sms) {
     return (unsigned)(want < cap ? want : cap);
 }
 
+/* The block's dynamic shared memory (16-byte aligned; the launch gives its size). */
+static __device__ __forceinline__ unsigned char *ssm__cu_dyn_smem(void) {
+#ifdef SSM_CUDA_EMULATE
+    return (unsigned char *)ssm_emu_dyn_smem();
+#else
+    extern __shared__ __align__(16) unsigned char ssm__cu_smem[];
+    return ssm__cu_smem;
+#endif
+}
+
 /* ---------------------------------------------------------------- device math (SPEC §0)
 
    exp is ex2.approx of x*log2(e): relative error about 2^-22 + |x| 2^-24, inside SPEC's
@@ -281,16 +291,6 @@ static __device__ __forceinline__ float ssm__cu_ex2(float x) {
     return y;
 #endif
 }
-/* The block's dynamic shared memory (16-byte aligned; the launch gives its size). */
-static __device__ __forceinline__ unsigned char *ssm__cu_dyn_smem(void) {
-#ifdef SSM_CUDA_EMULATE
-    return (unsigned char *)ssm_emu_dyn_smem();
-#else
-    extern __shared__ __align__(16) unsigned char ssm__cu_smem[];
-    return ssm__cu_smem;
-#endif
-}
-
 static __device__ __forceinline__ float ssm__cu_exp(float x) { return ssm__cu_ex2(x * 1.4426950408889634f); }
 static __device__ __forceinline__ float ssm__cu_softplus(float x, float threshold) {
     return x > threshold ? x : log1pf(ssm__cu_exp(x));

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include <chrono>
 #include <map>
 #include <vector>
 
@@ -25,9 +24,9 @@
    __syncthreads() (every thread releases the barrier, then acquires it), __syncwarp() (among
    the lanes of its mask), atomics and acquire/release flags. Shuffles, ballots, mma and
    ldmatrix exchange registers but order no memory (the programming guide: they "do not imply
-   a memory barrier"), so they add no edge; each lane's ldmatrix row is read by that lane. So a shared or global
-   memory access that another thread of the block makes without one of those between them is
-   reported, as compute-sanitizer racecheck reports shared-memory hazards. Blocks are ordered
+   a memory barrier"), so they add no edge; each lane's ldmatrix row is read by that lane. So a
+   shared or global memory access that another thread of the block makes without one of those
+   between them is reported, as compute-sanitizer racecheck reports shared-memory hazards. Blocks are ordered
    after one another through the scheduler (the emulator's statics stand in for every block's
    __shared__ variables, so races between blocks are not looked for). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -157,7 +156,6 @@ EMU_UNWATCHED dim3 ssm_emu_grid_dim(void) { return g_run.grid_dim; }
 
 extern "C" [[noreturn]] void ssm_emu_fiber_main(long idx);
 
-void ssm_emu_fail(const char *what) { fatal(what); }
 
 EMU_UNWATCHED static void set_state(fiber *f, fiber_state st) { f->state = st; }
 
@@ -506,9 +504,6 @@ struct CUgraph_st {
 struct CUgraphExec_st {
     std::vector<std::function<void(void)>> work;
 };
-struct CUevent_st {
-    std::chrono::steady_clock::time_point t;
-};
 
 /* Aligned as a GPU allocation is, and of exactly n bytes, so that AddressSanitizer reports the
    first byte past the end. */
@@ -583,7 +578,6 @@ cudaError_t cudaGetLastError(void) {
     g_last_error = cudaSuccess;
     return e;
 }
-cudaError_t cudaPeekAtLastError(void) { return g_last_error; }
 const char *cudaGetErrorString(cudaError_t e) {
     switch (e) {
     case cudaSuccess: return "no error (emulated)";
@@ -628,7 +622,6 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
     return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
-cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode) {
     if (!s || s->capturing) return set_error(cudaErrorInvalidValue);
     s->capturing = true;

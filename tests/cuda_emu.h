@@ -97,7 +97,6 @@ void ssm_emu_warp_op(void);                               /* post it, wait for t
 void ssm_emu_syncthreads(void);
 void ssm_emu_yield(void);                                 /* let the block's other threads run */
 void *ssm_emu_dyn_smem(void);
-[[noreturn]] void ssm_emu_fail(const char *what);
 
 static inline void __syncthreads(void) { ssm_emu_syncthreads(); }
 static inline void __syncwarp(unsigned mask = 0xffffffffu) {
