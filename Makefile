@@ -161,8 +161,8 @@ LEG_CUDA_EMU = $(if $(CUDA_EMU_MISSING),$(call skip,cuda-emulated,$(CUDA_EMU_MIS
 # Racecheck on the CPU: the emulated CUDA tests under ThreadSanitizer, each thread of a block a
 # fiber of its own, barriers, __syncwarp, atomics and flags the only order between them; any
 # data race it reports fails the leg (exit status 66). The golden cases and the quick property
-# cases but the f32/f16 hsa_attention ones (the general kernel's big shapes: 15 minutes more
-# under TSan; bf16 runs its small ones), ~5 minutes. A sanitizer leg: make sanitize runs it.
+# cases but the f32/f16 hsa_attention ones (the general kernel's big shapes, by estimate 15
+# minutes more under TSan; bf16 runs its small ones): 5.3 minutes measured. A sanitizer leg: make sanitize runs it.
 CUDA_RACE_MISSING = $(if $(SANFLAGS),$(CUDA_EMU_MISSING),a sanitizer leg; make sanitize runs it)
 CUDA_RACE_CASES   = conv1d,state_update,selective_scan,ssd,hsa_select,hsa_attention bf16
 LEG_CUDA_RACE = $(if $(CUDA_RACE_MISSING),$(call skip,cuda-emulated-racecheck,$(CUDA_RACE_MISSING)),$(call leg,cuda-emulated-racecheck,$(call built,$(CUDA_EMU_TSAN)/test_cuda) --props --quick "--only=$(CUDA_RACE_CASES)" tests/golden))
