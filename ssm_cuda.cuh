@@ -1839,12 +1839,14 @@ static __device__ __forceinline__ void ssm__cu_split2(float x0, float x1, uint32
 }
 
 #ifdef SSM_CUDA_EMULATE
-/* The CPU emulator (tests/cuda_emu.h): copies complete at once, so waits have nothing to do. */
-static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src) { memcpy(dst, src, 16); }
+/* The CPU emulator (tests/cuda_emu.h): copies complete at the wait that lets them. */
+static __device__ __forceinline__ void ssm__cu_cp16(void *dst, const void *src) { ssm_emu_cp_async(dst, src, 16); }
 static __device__ __forceinline__ uint64_t ssm__cu_l2_evict_first(void) { return 0; }
-static __device__ __forceinline__ void ssm__cu_cp16_policy(void *dst, const void *src, uint64_t) { memcpy(dst, src, 16); }
-static __device__ __forceinline__ void ssm__cu_cp_commit(void) {}
-template <int N> static __device__ __forceinline__ void ssm__cu_cp_wait(void) {}
+static __device__ __forceinline__ void ssm__cu_cp16_policy(void *dst, const void *src, uint64_t) {
+    ssm_emu_cp_async(dst, src, 16);
+}
+static __device__ __forceinline__ void ssm__cu_cp_commit(void) { ssm_emu_cp_commit(); }
+template <int N> static __device__ __forceinline__ void ssm__cu_cp_wait(void) { ssm_emu_cp_wait(N); }
 static __device__ __forceinline__ void ssm__cu_ldsm4(uint32_t *r, const void *p) { ssm_emu_ldmatrix_x4(SSM_EMU_LDSM, r, p); }
 static __device__ __forceinline__ void ssm__cu_ldsm4t(uint32_t *r, const void *p) {
     ssm_emu_ldmatrix_x4(SSM_EMU_LDSM_T, r, p);

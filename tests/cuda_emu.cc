@@ -90,9 +90,16 @@ namespace {
 
 enum fiber_state { RUNNABLE, AT_BARRIER, AT_WARP_OP, FINISHED };
 
+struct pending_copy {   /* a cp.async copy; `group`: the commit group it belongs to */
+    void *dst;
+    const void *src;
+    unsigned bytes, group;
+};
+
 const size_t kStack = 256 * 1024;   /* kernels keep their register tiles here */
 const int kMaxThreads = 1024;
 const size_t kMaxDynSmem = 227 * 1024;   /* sm_90's opt-in limit per block */
+const int kMaxCopies = 256;   /* cp.async copies a thread may have pending; more complete early */
 
 struct fiber {
     void *sp;
@@ -107,6 +114,9 @@ struct fiber {
     const void *hb_done; /* the completion object of this lane's last warp operation */
     uint3 tid;
     ssm_emu_op op;
+    pending_copy copies[kMaxCopies];   /* cp.async copies not yet completed, in issue order */
+    int ncopies;
+    unsigned groups;                   /* cp.async groups committed so far */
 };
 
 struct block_run {
@@ -198,6 +208,25 @@ EMU_UNWATCHED static void resume(int i) {
     g_run.cur = -1;
 }
 
+/* ---------------------------------------------------------------- cp.async
+
+   A thread's copies are held back until a cp.async.wait_group lets them complete, the latest
+   point a GPU may complete them, so a read of shared memory that lacks its wait sees the old
+   contents (NaN bytes in a fresh buffer) and fails a test. Copies that no committed group
+   holds are never waited for. */
+
+/* Completes the copies of groups before `group_end`, in issue order. (No heap here: under
+   ThreadSanitizer memory one thread frees and another reuses would look like a race.) */
+static void complete_copies(fiber *f, unsigned group_end) {
+    int kept = 0;
+    for (int i = 0; i < f->ncopies; i++) {
+        const pending_copy c = f->copies[i];
+        if (c.group < group_end) memcpy(c.dst, c.src, c.bytes);
+        else f->copies[kept++] = c;
+    }
+    f->ncopies = kept;
+}
+
 extern "C" void ssm_emu_fiber_main(long idx) {
 #ifdef EMU_ASAN
     __sanitizer_finish_switch_fiber(NULL, &g_run.sched_stack, &g_run.sched_stack_size);
@@ -205,6 +234,7 @@ extern "C" void ssm_emu_fiber_main(long idx) {
     fiber *me = &g_fibers[idx];
     hb_acquire(&g_hb_start);
     (*g_run.body)();
+    complete_copies(me, ~0u);   /* a GPU completes them too; nothing should read them now */
     hb_release(&g_hb_end);
     set_state(me, FINISHED);
     to_scheduler(me);
@@ -228,6 +258,8 @@ EMU_UNWATCHED static void fiber_init(int i) {
     }
     f->state = RUNNABLE;
     f->barriers = 0;
+    f->ncopies = 0;
+    f->groups = 0;
 #ifdef EMU_ASAN
     /* the frames of the fiber's last run never returned: their redzones are still marked */
     __asan_unpoison_memory_region(f->stack + 4096, kStack - 4096);
@@ -255,6 +287,18 @@ EMU_UNWATCHED static fiber *me_or_fail(const char *what) {
 }
 
 ssm_emu_op *ssm_emu_my_op(void) { return &me_or_fail("a warp operation outside a kernel")->op; }
+
+void ssm_emu_cp_async(void *dst, const void *src, unsigned bytes) {
+    fiber *me = me_or_fail("cp.async outside a kernel");
+    if (me->ncopies == kMaxCopies) complete_copies(me, ~0u);   /* early, as a GPU may */
+    me->copies[me->ncopies++] = pending_copy{dst, src, bytes, me->groups};
+}
+void ssm_emu_cp_commit(void) { me_or_fail("cp.async.commit_group outside a kernel")->groups++; }
+/* cp.async.wait_group n: all but the n most recently committed groups are complete. */
+void ssm_emu_cp_wait(unsigned n) {
+    fiber *me = me_or_fail("cp.async.wait_group outside a kernel");
+    complete_copies(me, me->groups > n ? me->groups - n : 0);
+}
 
 EMU_UNWATCHED static unsigned next_barrier(fiber *f) { return f->barriers++ & 1u; }
 

@@ -24,6 +24,8 @@
    - Blocks run one after another, so a block never waits on a later one: kernels that hand
      work along through flags and tickets see their dependencies already done.
    - Dynamic shared memory is refilled with NaN bytes (0xff) before each block.
+   - cp.async copies complete at the cp.async.wait_group that lets them (the latest a GPU may),
+     so a read that lacks its wait sees stale bytes.
 
    UNDER THE SANITIZERS (tests/cuda_emu.cc has the details)
    - AddressSanitizer (make sanitize's cuda-emulated leg): device buffers and each launch's
@@ -97,6 +99,9 @@ void ssm_emu_warp_op(void);                               /* post it, wait for t
 void ssm_emu_syncthreads(void);
 void ssm_emu_yield(void);                                 /* let the block's other threads run */
 void *ssm_emu_dyn_smem(void);
+void ssm_emu_cp_async(void *dst, const void *src, unsigned bytes);   /* cp.async: held back until a wait */
+void ssm_emu_cp_commit(void);
+void ssm_emu_cp_wait(unsigned n);
 
 static inline void __syncthreads(void) { ssm_emu_syncthreads(); }
 static inline void __syncwarp(unsigned mask = 0xffffffffu) {
