@@ -1952,19 +1952,27 @@ typedef struct ssm__cu_htc_win {
     const unsigned char *phase;      /* per (pair, head): phase of its addition in its batch */
 } ssm__cu_htc_win;
 
+/* The chunk size S of the tensor-core hsa kernels: SC when it is fixed at compile time (S = 64,
+   the canonical size: the key loops then unroll with no branches, so the n-tiles' mma chains
+   interleave), else the runtime value. */
+template <int SC> static __device__ __forceinline__ int ssm__cu_htc_s(const ssm__cu_hatt_args &a) {
+    return SC ? SC : (int)a.S;
+}
+
 /* The S rows of one chunk of k or v (b, h fixed by base) into a 64-wide swizzled tile. A lane
    copies 16-byte part lane % 8 of rows lane / 8 + 4 i, whose swizzled place alternates between
    two columns (row & 7 is r0 or r0 + 4), so the loop is one copy and two pointer steps. */
-template <typename TT>
+template <typename TT, int SC>
 static __device__ __forceinline__ void ssm__cu_htc_load(const ssm__cu_hatt_args &a, const ssm__cu_cv &src, int64_t base,
                                                          int chunk, TT *buf, int lane) {
     const int part = lane % 8, r0 = lane / 8;
     const int64_t rs = src.s[1];
-    const TT *g = (const TT *)src.p + base + ((int64_t)chunk * a.S + r0) * rs + part * 8;
+    const int S = ssm__cu_htc_s<SC>(a);
+    const TT *g = (const TT *)src.p + base + ((int64_t)chunk * S + r0) * rs + part * 8;
     TT *d = buf + r0 * 64;
     const int c0 = ((part ^ r0) & 7) << 3, c1 = 4 * 64 + (((part ^ (r0 + 4)) & 7) << 3);
-#pragma unroll 4
-    for (int i = 0; i < (int)a.S / 8; ++i) {   /* S % 16 == 0: rows in steps of 8 */
+#pragma unroll 8   /* S <= 64: whole */
+    for (int i = 0; i < S / 8; ++i) {   /* S % 16 == 0: rows in steps of 8 */
         ssm__cu_cp16(d + c0, g);
         ssm__cu_cp16(d + c1, g + 4 * rs);
         d += 8 * 64;
@@ -1989,12 +1997,12 @@ static __device__ __forceinline__ void ssm__cu_htc_qfrag(const TT *const *qrow, 
 /* S = Q K^T for one 16-row tile (Q fragments qa) against the chunk's keys staged in kbuf, then
    each row's softmax numerators in place: sc = 2^(s - m), s in log2 units (scale * log2 e
    folded in); mx and sum per half-tile row (gq, gq + 8), reduced over the quad. */
-template <typename TT>
+template <typename TT, int SC>
 static __device__ __forceinline__ void ssm__cu_htc_scores(const ssm__cu_hatt_args &a, const uint32_t (&qa)[4][4],
                                                            const TT *kbuf, int lane, float (&sc)[8][4], float *mx,
                                                            float *sum) {
     const unsigned full = 0xffffffffu;
-    const int nkt = (int)a.S / 8;
+    const int nkt = ssm__cu_htc_s<SC>(a) / 8;
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt) {
         sc[nt][0] = sc[nt][1] = sc[nt][2] = sc[nt][3] = 0.0f;
@@ -2059,12 +2067,12 @@ static __device__ __forceinline__ float ssm__cu_htc_factor(const ssm__cu_hatt_ar
 /* acc += (f P) V: P's accumulator fragments, scaled by their row's f, are the A operand (k =
    keys). With SSM_CUDA_HSA_PRECISE f P goes in as two 16-bit halves (hi + lo), so its rounding
    stays out of the output error. */
-template <typename TT>
+template <typename TT, int SC>
 static __device__ __forceinline__ void ssm__cu_htc_pv(const ssm__cu_hatt_args &a, const float (&sc)[8][4], const float *f,
                                                        const TT *vbuf, int lane, float (&acc)[8][4]) {
 #pragma unroll
     for (int ks = 0; ks < 4; ++ks) {
-        if (ks * 16 >= (int)a.S) break;
+        if (ks * 16 >= ssm__cu_htc_s<SC>(a)) break;
         const float p00 = sc[2 * ks][0] * f[0], p01 = sc[2 * ks][1] * f[0], p02 = sc[2 * ks][2] * f[1],
                     p03 = sc[2 * ks][3] * f[1], p10 = sc[2 * ks + 1][0] * f[0], p11 = sc[2 * ks + 1][1] * f[0],
                     p12 = sc[2 * ks + 1][2] * f[1], p13 = sc[2 * ks + 1][3] * f[1];
@@ -2149,12 +2157,12 @@ static __device__ __forceinline__ void ssm__cu_htc_prep(const ssm__cu_hatt_args 
 
 /* A tile's contribution in ov: its rows r (ssm__cu_htc_prep) against the chunk's K in kbuf and
    V in vbuf. mid() runs between the reads of K and of V. */
-template <typename TT, typename Mid>
+template <typename TT, int SC, typename Mid>
 static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args &a, const ssm__cu_htc_rows &r,
                                                          const TT *kbuf, const TT *vbuf, int lane, Mid mid,
                                                          float (&ov)[8][4]) {
     float sc[8][4], mx[2], sum[2], f[2];
-    ssm__cu_htc_scores<TT>(a, r.qa, kbuf, lane, sc, mx, sum);
+    ssm__cu_htc_scores<TT, SC>(a, r.qa, kbuf, lane, sc, mx, sum);
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
         f[hr] = 0.0f;
@@ -2167,7 +2175,7 @@ static __device__ __forceinline__ void ssm__cu_htc_tile(const ssm__cu_hatt_args 
     mid();
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt) ov[nt][0] = ov[nt][1] = ov[nt][2] = ov[nt][3] = 0.0f;
-    ssm__cu_htc_pv<TT>(a, sc, f, vbuf, lane, ov);
+    ssm__cu_htc_pv<TT, SC>(a, sc, f, vbuf, lane, ov);
 }
 
 /* The window's setup, after the indices are in pair (chunk or -1) and the histogram is zero:
@@ -2297,7 +2305,7 @@ static __device__ __forceinline__ void ssm__cu_htc_add(float *acc, const float (
     }
 }
 
-template <typename TT>
+template <typename TT, int SC>
 __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel(ssm__cu_hatt_args a) {
     float *s_acc = (float *)ssm__cu_dyn_smem();
     TT *s_kv = (TT *)(s_acc + SSM__HTC_ROWS * SSM__HTC_ACS);
@@ -2372,7 +2380,7 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
            which loads during the additions. */
         auto chunk_of = [&](int t) { return ssm__cu_htc_pchunk(s_pair[s_sorted[(s_tiles[t] & 4095) / G]]); };
         int cur = warp;
-        if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(cur), buf, lane);
+        if (cur < ntiles) ssm__cu_htc_load<TT, SC>(a, a.k, kbase, chunk_of(cur), buf, lane);
         ssm__cu_cp_commit();
         ssm__cu_htc_rows rows, next;
         ssm__cu_htc_prep<TT>(a, win, cur < ntiles ? s_tiles[cur] : -1, lane, rows);
@@ -2383,16 +2391,16 @@ __global__ void __launch_bounds__(32 * SSM__HTC_WARPS, 1) ssm__cu_hatt_tc_kernel
             __syncwarp();
             auto mid = [&]() {
                 __syncwarp();   /* K is read */
-                if (cur < ntiles) ssm__cu_htc_load<TT>(a, a.v, vbase, chunk_of(cur), buf, lane);
+                if (cur < ntiles) ssm__cu_htc_load<TT, SC>(a, a.v, vbase, chunk_of(cur), buf, lane);
                 ssm__cu_cp_commit();
                 ssm__cu_htc_prep<TT>(a, win, nx < ntiles ? s_tiles[nx] : -1, lane, next);
                 ssm__cu_cp_wait_all();   /* V in */
                 __syncwarp();
             };
-            if (cur < ntiles) ssm__cu_htc_tile<TT>(a, rows, buf, buf, lane, mid, ov);
+            if (cur < ntiles) ssm__cu_htc_tile<TT, SC>(a, rows, buf, buf, lane, mid, ov);
             else mid();
             __syncwarp();   /* V is read */
-            if (nx < ntiles) ssm__cu_htc_load<TT>(a, a.k, kbase, chunk_of(nx), buf, lane);
+            if (nx < ntiles) ssm__cu_htc_load<TT, SC>(a, a.k, kbase, chunk_of(nx), buf, lane);
             ssm__cu_cp_commit();
             ssm__cu_htc_add(s_acc, ov, rows, s_nph[bt], lane);
             rows = next;
@@ -2442,7 +2450,7 @@ static __device__ __forceinline__ int ssm__cu_htk_next(unsigned long long *rest)
     return i;
 }
 
-template <typename TT>
+template <typename TT, int SC>
 __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kernel(ssm__cu_hatt_args a) {
     const unsigned full = 0xffffffffu;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gq = lane / 4, cq = lane % 4;
@@ -2489,7 +2497,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
         auto issue = [&](int m) {
             if (m < nload) {
                 if (!(m & 1)) islot = ssm__cu_htk_next(&irest);
-                ssm__cu_htc_load<TT>(a, (m & 1) ? a.v : a.k, (m & 1) ? vbase : kbase, ssm__cu_htk_at(cs, islot),
+                ssm__cu_htc_load<TT, SC>(a, (m & 1) ? a.v : a.k, (m & 1) ? vbase : kbase, ssm__cu_htk_at(cs, islot),
                                      ring + m % SSM__HTK_NB * SSM__HTK_BUF, lane);
             }
             ssm__cu_cp_commit();
@@ -2504,7 +2512,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             ssm__cu_cp_wait<SSM__HTK_NB - 1>();   /* K_j in */
             __syncwarp();
             float sc[8][4], mx[2], sum[2], f[2];
-            ssm__cu_htc_scores<TT>(a, qa, ring + 2 * j % SSM__HTK_NB * SSM__HTK_BUF, lane, sc, mx, sum);
+            ssm__cu_htc_scores<TT, SC>(a, qa, ring + 2 * j % SSM__HTK_NB * SSM__HTK_BUF, lane, sc, mx, sum);
             const float wi = ssm__cu_htk_atf(ws, cur);
 #pragma unroll
             for (int hr = 0; hr < 2; ++hr) {
@@ -2518,7 +2526,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             issue(2 * j + SSM__HTK_NB);
             ssm__cu_cp_wait<SSM__HTK_NB - 1>();   /* V_j in */
             __syncwarp();
-            ssm__cu_htc_pv<TT>(a, sc, f, ring + (2 * j + 1) % SSM__HTK_NB * SSM__HTK_BUF, lane, acc);
+            ssm__cu_htc_pv<TT, SC>(a, sc, f, ring + (2 * j + 1) % SSM__HTK_NB * SSM__HTK_BUF, lane, acc);
         }
         ssm__cu_cp_wait_all();
 #pragma unroll
@@ -2531,6 +2539,15 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             }
         }
     }
+}
+
+/* A tensor-core hsa kernel with its dynamic shared memory. */
+static ssm_status ssm__cu_hatt_launch(void (*k)(ssm__cu_hatt_args), unsigned grid, int threads, size_t smem,
+                                     cudaStream_t stream, const ssm__cu_hatt_args &a) {
+    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess)
+        return SSM_ERR_DEVICE;
+    SSM__CU_LAUNCH(grid, threads, smem, stream, k)(a);
+    return ssm__cu_launched();
 }
 
 extern "C" {
@@ -2574,18 +2591,10 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
         const int64_t warps = a.B * a.HK * a.Lq * (a.G / 16);
         const int64_t blocks = ssm__cu_cdiv(warps, SSM__HTK_WARPS);
         const unsigned grid = (unsigned)(blocks < (int64_t)sms ? blocks : (int64_t)sms);   /* one block per SM */
-        if (p->dtype == SSM_BF16) {
-            if (cudaFuncSetAttribute(ssm__cu_hatt_tok_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)SSM__HTK_SMEM) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            SSM__CU_LAUNCH(grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, ssm__cu_hatt_tok_kernel<__nv_bfloat16>)(a);
-        } else {
-            if (cudaFuncSetAttribute(ssm__cu_hatt_tok_kernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)SSM__HTK_SMEM) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            SSM__CU_LAUNCH(grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, ssm__cu_hatt_tok_kernel<__half>)(a);
-        }
-        return ssm__cu_launched();
+        const bool bf = p->dtype == SSM_BF16, s64 = a.S == 64;
+        return ssm__cu_hatt_launch(bf ? (s64 ? ssm__cu_hatt_tok_kernel<__nv_bfloat16, 64> : ssm__cu_hatt_tok_kernel<__nv_bfloat16, 0>)
+                                      : (s64 ? ssm__cu_hatt_tok_kernel<__half, 64> : ssm__cu_hatt_tok_kernel<__half, 0>),
+                                   grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, a);
     }
     if (tc && a.G <= SSM__HTC_ROWS && a.G * a.K <= SSM__HTC_SROWS && a.C <= SSM__HTC_CMAX) {
         int64_t tb = SSM__HTC_ROWS / a.G;
@@ -2594,18 +2603,10 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
         a.TB = tb;
         const int64_t blocks = a.B * a.HK * ssm__cu_cdiv(a.Lq, tb);
         const unsigned grid = (unsigned)(blocks < (int64_t)sms ? blocks : (int64_t)sms);   /* one block per SM */
-        if (p->dtype == SSM_BF16) {
-            if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)SSM__HTC_SMEM) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            SSM__CU_LAUNCH(grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream, ssm__cu_hatt_tc_kernel<__nv_bfloat16>)(a);
-        } else {
-            if (cudaFuncSetAttribute(ssm__cu_hatt_tc_kernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)SSM__HTC_SMEM) != cudaSuccess)
-                return SSM_ERR_DEVICE;
-            SSM__CU_LAUNCH(grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream, ssm__cu_hatt_tc_kernel<__half>)(a);
-        }
-        return ssm__cu_launched();
+        const bool bf = p->dtype == SSM_BF16, s64 = a.S == 64;
+        return ssm__cu_hatt_launch(bf ? (s64 ? ssm__cu_hatt_tc_kernel<__nv_bfloat16, 64> : ssm__cu_hatt_tc_kernel<__nv_bfloat16, 0>)
+                                      : (s64 ? ssm__cu_hatt_tc_kernel<__half, 64> : ssm__cu_hatt_tc_kernel<__half, 0>),
+                                   grid, 32 * SSM__HTC_WARPS, SSM__HTC_SMEM, stream, a);
     }
     a.TB = 0;
     SSM__DISPATCH_DTYPE(p->dtype, T,
@@ -3275,11 +3276,15 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
 #pragma unroll
         for (int pt = 0; pt < 8; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
     }
-    /* earlier column tiles: (C B^T) R_IJ g_j dt_j, times x */
+    /* earlier column tiles: (C B^T) R_IJ g_j dt_j, times x. C B^T of a tile is taken one tile
+       ahead, so that its mma chains overlap the previous tile's products with x (the loop is
+       otherwise serial: each tile's C B^T feeds its own product); the last one taken is the
+       diagonal tile's (column tile mt). */
+    float cb[4][4];
+    ssm__cu_ssdt_cb<TT, NN>(cf, s.b, 0, lane, cb);
     for (int jt = 0; jt < mt; ++jt) {
         const int j0 = jt * 16;
-        float cb[4][4], mv[2][4];
-        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, j0, lane, cb);
+        float mv[2][4];
         const float R = s.R[mt * MT + jt];
 #pragma unroll
         for (int hf = 0; hf < 2; ++hf) {
@@ -3292,6 +3297,7 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
         }
         uint32_t ah[4], al[4];
         ssm__cu_operand<TT, PRECISE>(mv, ah, al);
+        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, j0 + 16, lane, cb);
         ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, j0, lane);
     }
     {
@@ -3299,10 +3305,9 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
 #pragma unroll
         for (int pt = 0; pt < 8; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
     }
-    /* the diagonal tile: exp(min(v_i - v_j, 0)) dt_j for j <= i */
+    /* the diagonal tile (its C B^T in cb): exp(min(v_i - v_j, 0)) dt_j for j <= i */
     {
-        float cb[4][4], mv[2][4];
-        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, i0, lane, cb);
+        float mv[2][4];
         const float va = s.v[ia], vb = s.v[ib];
 #pragma unroll
         for (int hf = 0; hf < 2; ++hf)
