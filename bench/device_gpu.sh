@@ -12,6 +12,9 @@
 #   sh bench/device_gpu.sh bench      build if needed, then bench_cuda -> $OUT/bench_h200.json and
 #                                     the results page in $OUT/h200 (bench/report.py)
 #   sh bench/device_gpu.sh all        test, then bench
+#   sh bench/device_gpu.sh profile    build if needed, then Nsight Compute (full set, clocks left
+#                                     alone) on the main kernel of each GPU canonical shape:
+#                                     details and per-instruction SASS pages in $OUT/profile.tar.gz
 # Several modes run in the order given: `sh bench/device_gpu.sh check bench`.
 #
 # Each leg runs under its own timeout, and the last lines printed are a short summary. The
@@ -105,6 +108,27 @@ bench_leg() {
     fi
 }
 
+# shape:kernel-name-regex pairs; each profile is the first launch of that kernel for the shape
+PROFILES=${PROFILES:-"gpu.scan.m1:scan_fast gpu.ssd.m2:ssd_tc gpu.step.m2:step_vec gpu.hsa.16k:hatt_tok gpu.hsa.g1.16k:hatt_tc"}
+profile_leg() {
+    ensure_built
+    P=$OUT/profile && mkdir -p "$P"
+    for spec in $PROFILES; do
+        shape=${spec%%:*}; kern=${spec#*:}
+        echo "== ncu $shape (kernel ~ $kern)" | tee -a "$OUT/summary.txt"
+        timeout 300 ncu --clock-control none --set full -k "regex:$kern" -c 1 -f -o "$P/$shape" \
+            $B/bench_cuda --profile --no-f32 --only "$shape" > "$P/$shape.run.log" 2>&1
+        echo "   exit $?" | tee -a "$OUT/summary.txt"
+        [ -f "$P/$shape.ncu-rep" ] || continue
+        ncu --import "$P/$shape.ncu-rep" --page details > "$P/$shape.details.txt" 2>&1
+        ncu --import "$P/$shape.ncu-rep" --page source --print-source sass --csv > "$P/$shape.sass.csv" 2>&1
+        grep -E 'Duration|Registers Per|Achieved Occupancy|Issue Slots Busy|Executed Ipc A|Memory Throughput|DRAM Throughput' \
+            "$P/$shape.details.txt" | head -n 12 | tee -a "$OUT/summary.txt"
+    done
+    rm -f "$P"/*.ncu-rep   # the text pages are what comes back (reports are large)
+    tar czf "$OUT/profile.tar.gz" -C "$OUT" profile && rm -rf "$P"
+}
+
 if [ "$MODES" != build ]; then   # the logs and summary hold this run's legs only
     for f in test.log sanitize.log summary.txt; do : > "$OUT/$f"; done
 fi
@@ -116,7 +140,8 @@ for mode in $MODES; do
     test) check_legs; sanitize_legs ;;
     bench) bench_leg ;;
     all) check_legs; sanitize_legs; bench_leg ;;
-    *) echo "device_gpu.sh: unknown mode '$mode' (build, check, sanitize, test, bench, all)" >&2; exit 2 ;;
+    profile) profile_leg ;;
+    *) echo "device_gpu.sh: unknown mode '$mode' (build, check, sanitize, test, bench, all, profile)" >&2; exit 2 ;;
     esac
 done
 [ "$MODES" = build ] && exit 0

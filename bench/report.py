@@ -1033,6 +1033,7 @@ ISSUE6_FLOOR_GOAL = 1.25   # bf16 error / rounding floor
 GPU_CEILINGS = [
     ("gpu_copy_gbs", "device copy bandwidth", 1, "GB/s",
      "cudaMemcpyAsync device to device, 2 GiB, bytes read + written, best of 10"),
+    ("gpu_l2_read_gbs", "L2 read bandwidth", 1, "GB/s", "16 MiB read 64 times through L2"),
     ("gpu_fp32_tflops", "FP32 FMA", 1, "TFLOP/s", "8 independent FMA chains per thread, 2 FLOP per FMA"),
     ("gpu_bf16_mma_tflops", "bf16 tensor cores", 1, "TFLOP/s", "?"),
     ("gpu_bf16_mmasync_tflops", "bf16 mma.sync", 1, "TFLOP/s", "mma.sync m16n8k16 register loop (no wgmma)"),
