@@ -398,9 +398,11 @@ SSM_CUDA_API const char *ssm_cuda_backend_name(void) { return "cuda"; }
 
 /* ================================================================ conv1d (SPEC §4)
 
-   Bandwidth-bound: one pass over x and out. A thread makes 8 consecutive outputs of one row
-   from 16 inputs (its 8 and the 8 before, two 16-byte loads when the row is unit-stride and
-   aligned); taps before a sequence start read the W-1 state values. W is a template argument so
+   Bandwidth-bound: one pass over x and out. A thread makes SSM__CONV_GROUPS x 8 consecutive
+   outputs of one row; when the row is unit-stride and aligned and no tap falls before it, from
+   one 16-byte load per 8 outputs plus one for the 8 inputs before them, all issued first.
+   Otherwise group by group, each from 16 inputs (its 8 and the 8 before); taps before a
+   sequence start read the W-1 state values. W is a template argument so
    the tap window stays in registers. state_last is a second, tiny kernel that runs after the
    outputs, because it may overwrite state0 in place. */
 
@@ -414,10 +416,41 @@ static __device__ __forceinline__ int64_t ssm__cu_row(const ssm__cu_cv &idx, int
     return idx.p ? (int64_t)__ldg((const int *)idx.p + s * idx.s[0]) : s;
 }
 
+/* 8 outputs from 8 + 8 inputs xv (the 8 before the outputs' own): bias + the W taps, SiLU. */
+template <int W>
+static __device__ __forceinline__ void ssm__cu_conv_taps(const float *wk, float bias, int silu, const float *xv, float *yv) {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+        float acc = bias;
+#pragma unroll
+        for (int k = 0; k < W; ++k) acc += wk[k] * xv[i + k + 9 - W];
+        yv[i] = silu ? ssm__cu_silu(acc) : acc;
+    }
+}
+
+/* Tokens per thread: SSM__CONV_GROUPS groups of 8. Several 16-byte loads per thread are in flight
+   at once, and in the fast path a group's previous 8 inputs are the group before it, already in
+   registers (one 8-token group per thread had every input read twice and one load in flight). */
+#define SSM__CONV_GROUPS 4
+
+/* Outputs tb .. tb + 7 of a row (those before L): one 16-byte store when the row allows. */
+template <typename T>
+static __device__ __forceinline__ void ssm__cu_conv_store(const ssm__cu_conv_args &a, T *orow, int64_t tb, const float *yv) {
+    if (a.vec && tb + 8 <= a.L) {
+        ssm__cu_st8<T>(orow + tb, yv);
+    } else {
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            if (tb + i < a.L) ssm__cu_st<T>(orow, (tb + i) * a.out.s[2], yv[i]);
+    }
+}
+
 template <typename T, int W>
 __global__ void __launch_bounds__(256) ssm__cu_conv_out_kernel(ssm__cu_conv_args a) {
-    /* block: blockDim.y rows (b, d) x blockDim.x threads of 8 tokens each */
-    const int64_t rows = a.B * a.D, per_block = (int64_t)blockDim.x * 8, nyb = (a.L + per_block - 1) / per_block;
+    /* block: blockDim.y rows (b, d) x blockDim.x threads of SSM__CONV_GROUPS x 8 tokens each */
+    constexpr int NG = SSM__CONV_GROUPS;
+    const int64_t rows = a.B * a.D, per_block = (int64_t)blockDim.x * 8 * NG, nyb = (a.L + per_block - 1) / per_block;
+    const bool plain = a.vec && !a.varlen && !a.idx.p;   /* unit-stride rows, no sequence bookkeeping */
     for (int64_t row = (int64_t)blockIdx.x * blockDim.y + threadIdx.y; row < rows; row += (int64_t)gridDim.x * blockDim.y) {
         const int64_t b = row / a.D, d = row - b * a.D;
         const T *xrow = (const T *)a.x.p + b * a.x.s[0] + d * a.x.s[1];
@@ -427,79 +460,78 @@ __global__ void __launch_bounds__(256) ssm__cu_conv_out_kernel(ssm__cu_conv_args
         for (int k = 0; k < W; ++k) wk[k] = ssm__cu_ldf(a.w.p, d * a.w.s[0] + k * a.w.s[1]);
         const float bias = ssm__cu_param(a.bias, d * a.bias.s[0], 0.0f);
         for (int64_t yb = blockIdx.y; yb < nyb; yb += gridDim.y) {
-            const int64_t tb = (yb * blockDim.x + threadIdx.x) * 8;
-            if (tb >= a.L) continue;
-            float xv[16], yv[8];
-            if (a.vec && tb + 8 <= a.L) {
-                ssm__cu_ld8<T>(xrow + tb, xv + 8);
-                if (tb >= 8) ssm__cu_ld8<T>(xrow + tb - 8, xv);
-                else
+            const int64_t t0 = (yb * blockDim.x + threadIdx.x) * 8 * NG;
+            if (t0 >= a.L) continue;
+            if (plain && t0 >= 8 && t0 + 8 * NG <= a.L) {   /* every tap inside x: all loads, then all outputs */
+                float xv[8 * (NG + 1)];
 #pragma unroll
-                    for (int i = 0; i < 8; ++i) xv[i] = 0.0f;
-            } else {
+                for (int g = 0; g <= NG; ++g) ssm__cu_ld8<T>(xrow + t0 - 8 + 8 * g, xv + 8 * g);
 #pragma unroll
-                for (int i = 0; i < 16; ++i) {
-                    const int64_t pos = tb - 8 + i;
-                    xv[i] = pos >= 0 && pos < a.L ? ssm__cu_ldg<T>(xrow, pos * a.x.s[2]) : 0.0f;
-                }
-            }
-            if (!a.varlen && !a.idx.p && tb >= 8) {   /* every tap inside x: no sequence bookkeeping */
-#pragma unroll
-                for (int i = 0; i < 8; ++i) {
-                    float acc = bias;
-#pragma unroll
-                    for (int k = 0; k < W; ++k) acc += wk[k] * xv[i + k + 9 - W];
-                    yv[i] = a.silu ? ssm__cu_silu(acc) : acc;
-                }
-                if (a.vec && tb + 8 <= a.L) {
-                    ssm__cu_st8<T>(orow + tb, yv);
-                } else {
-#pragma unroll
-                    for (int i = 0; i < 8; ++i)
-                        if (tb + i < a.L) ssm__cu_st<T>(orow, (tb + i) * a.out.s[2], yv[i]);
+                for (int g = 0; g < NG; ++g) {
+                    float yv[8];
+                    ssm__cu_conv_taps<W>(wk, bias, a.silu, xv + 8 * g, yv);
+                    ssm__cu_st8<T>(orow + t0 + 8 * g, yv);
                 }
                 continue;
             }
-            int64_t s = b, sstart = 0, send = a.L;
-            if (a.varlen) {
-                s = ssm__cu_find_seq(a.cu, a.nseq, a.L, tb);
-                sstart = ssm__cu_seq(a.cu, s, a.L);
-                send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
-            }
-            int64_t srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;   /* state row of sequence s */
+#pragma unroll 1
+            for (int g = 0; g < NG; ++g) {   /* group by group; `continue` below goes to the next group */
+                const int64_t tb = t0 + 8 * g;
+                if (tb >= a.L) break;
+                float xv[16], yv[8];
+                if (a.vec && tb + 8 <= a.L) {
+                    ssm__cu_ld8<T>(xrow + tb, xv + 8);
+                    if (tb >= 8) ssm__cu_ld8<T>(xrow + tb - 8, xv);
+                    else
 #pragma unroll
-            for (int i = 0; i < 8; ++i) {
-                const int64_t t = tb + i;
-                yv[i] = 0.0f;
-                if (t >= a.L) continue;
-                if (a.varlen && s < a.nseq && t >= send) {
-                    while (s < a.nseq && t >= send) {
-                        ++s;
-                        sstart = ssm__cu_seq(a.cu, s, a.L);
-                        send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+                        for (int i = 0; i < 8; ++i) xv[i] = 0.0f;
+                } else {
+#pragma unroll
+                    for (int i = 0; i < 16; ++i) {
+                        const int64_t pos = tb - 8 + i;
+                        xv[i] = pos >= 0 && pos < a.L ? ssm__cu_ldg<T>(xrow, pos * a.x.s[2]) : 0.0f;
                     }
-                    srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;
                 }
-                if (s >= a.nseq || t < sstart) continue;    /* padding token: 0 */
-                if (srow < 0 || srow >= a.rows) continue;   /* padded cache entry: 0 */
-                float acc = bias;
-#pragma unroll
-                for (int k = 0; k < W; ++k) {
-                    const int64_t pos = t - (W - 1) + k;
-                    float v;
-                    if (pos >= sstart) v = xv[i + k + 9 - W];
-                    else v = a.s0.p ? ssm__cu_ldf(a.s0.p, srow * a.s0.s[0] + d * a.s0.s[1] + (pos - sstart + W - 1) * a.s0.s[2])
-                                    : 0.0f;
-                    acc += wk[k] * v;
+                if (!a.varlen && !a.idx.p && tb >= 8) {   /* every tap inside x: no sequence bookkeeping */
+                    ssm__cu_conv_taps<W>(wk, bias, a.silu, xv, yv);
+                    ssm__cu_conv_store<T>(a, orow, tb, yv);
+                    continue;
                 }
-                yv[i] = a.silu ? ssm__cu_silu(acc) : acc;
-            }
-            if (a.vec && tb + 8 <= a.L) {
-                ssm__cu_st8<T>(orow + tb, yv);
-            } else {
+                int64_t s = b, sstart = 0, send = a.L;
+                if (a.varlen) {
+                    s = ssm__cu_find_seq(a.cu, a.nseq, a.L, tb);
+                    sstart = ssm__cu_seq(a.cu, s, a.L);
+                    send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+                }
+                int64_t srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;   /* state row of sequence s */
 #pragma unroll
-                for (int i = 0; i < 8; ++i)
-                    if (tb + i < a.L) ssm__cu_st<T>(orow, (tb + i) * a.out.s[2], yv[i]);
+                for (int i = 0; i < 8; ++i) {
+                    const int64_t t = tb + i;
+                    yv[i] = 0.0f;
+                    if (t >= a.L) continue;
+                    if (a.varlen && s < a.nseq && t >= send) {
+                        while (s < a.nseq && t >= send) {
+                            ++s;
+                            sstart = ssm__cu_seq(a.cu, s, a.L);
+                            send = s < a.nseq ? ssm__cu_seq(a.cu, s + 1, a.L) : a.L;
+                        }
+                        srow = s < a.nseq ? ssm__cu_row(a.idx, s) : -1;
+                    }
+                    if (s >= a.nseq || t < sstart) continue;    /* padding token: 0 */
+                    if (srow < 0 || srow >= a.rows) continue;   /* padded cache entry: 0 */
+                    float acc = bias;
+#pragma unroll
+                    for (int k = 0; k < W; ++k) {
+                        const int64_t pos = t - (W - 1) + k;
+                        float v;
+                        if (pos >= sstart) v = xv[i + k + 9 - W];
+                        else v = a.s0.p ? ssm__cu_ldf(a.s0.p, srow * a.s0.s[0] + d * a.s0.s[1] + (pos - sstart + W - 1) * a.s0.s[2])
+                                        : 0.0f;
+                        acc += wk[k] * v;
+                    }
+                    yv[i] = a.silu ? ssm__cu_silu(acc) : acc;
+                }
+                ssm__cu_conv_store<T>(a, orow, tb, yv);
             }
         }
     }
@@ -539,11 +571,11 @@ template <typename T, int W>
 static ssm_status ssm__cu_conv_launch(const ssm__cu_conv_args &a, int64_t W_, int sms, cudaStream_t stream) {
     (void)W_;
     if (a.B * a.D * a.L > 0) {
-        /* threads along time: enough for the row (8 tokens each), the rest of the 256 on rows */
+        /* threads along time: enough for the row (8 x SSM__CONV_GROUPS tokens each), the rest of the 256 on rows */
         int tx = 1;
-        while (tx < 256 && (int64_t)tx * 8 < a.L) tx *= 2;
+        while (tx < 256 && (int64_t)tx * 8 * SSM__CONV_GROUPS < a.L) tx *= 2;
         const dim3 block((unsigned)tx, (unsigned)(256 / tx));
-        const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8);
+        const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8 * SSM__CONV_GROUPS);
         const int64_t gx = ssm__cu_cdiv(rows, 256 / tx);
         const dim3 grid((unsigned)(gx < 2147483647 ? gx : 2147483647), (unsigned)(nyb < 65535 ? nyb : 65535));
         SSM__CU_LAUNCH(grid, block, 0, stream, ssm__cu_conv_out_kernel<T, W>)(a);

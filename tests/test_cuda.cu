@@ -1184,6 +1184,7 @@ static void run_props(props_rng *r) {
         ssm_dtype d = dts[di];
         /* conv1d: vector path (L % 8 == 0, contiguous), strided, varlen, decode with a cache */
         prop_conv1d(r, d, 2, 5, 64, 4, 0, 0, 0);
+        prop_conv1d(r, d, 2, 3, 1000, (int64_t)rng_int(r, 1, 8), 0, 0, 0);   /* many threads a row, a partial last one */
         prop_conv1d(r, d, 3, 7, 37, (int64_t)rng_int(r, 1, 8), 0, 0, 1);
         prop_conv1d(r, d, 1, 6, 50, (int64_t)rng_int(r, 2, 8), 1, 0, 0);
         prop_conv1d(r, d, 5, 8, 1, 4, 0, 1, 0);
