@@ -15,6 +15,12 @@
 #   sh bench/device_gpu.sh profile    build if needed, then Nsight Compute (full set, clocks left
 #                                     alone) on the main kernel of each GPU canonical shape:
 #                                     details and per-instruction SASS pages in $OUT/profile.tar.gz
+#   BASE_REF=REV sh bench/device_gpu.sh base
+#                                     (where git is: on this machine) bench_cuda with the
+#                                     ssm_cuda.cuh of commit REV and everything else as checked
+#                                     out, in build/cuda-base; carry it with build/cuda
+#   sh bench/device_gpu.sh ab         each GPU canonical shape (bf16) timed by the base and the
+#                                     current bench_cuda in turn, twice -> $OUT/ab.txt
 # Several modes run in the order given: `sh bench/device_gpu.sh check bench`.
 #
 # Each leg runs under its own timeout, and the last lines printed are a short summary. The
@@ -108,6 +114,41 @@ bench_leg() {
     fi
 }
 
+# bench_cuda with the kernels of commit $BASE_REF: the same benchmark code and ssm.h, so that the
+# kernels are all that differs (a copy of tests/ssm_impl_cuda.cu beside the base header).
+base_build() {
+    [ -n "${BASE_REF:-}" ] || { echo "device_gpu.sh base: set BASE_REF to a commit" >&2; return 2; }
+    set -e
+    mkdir -p build/cuda-base
+    git show "$BASE_REF:ssm_cuda.cuh" > build/cuda-base/ssm_cuda.cuh
+    [ -f $B/bench_cuda.o ] || build
+    sed 's|"\.\./ssm|"ssm|' tests/ssm_impl_cuda.cu > build/cuda-base/ssm_impl_cuda.cu   # ssm.h from -I.
+    $NVCC $NVFLAGS -t 0 -c build/cuda-base/ssm_impl_cuda.cu -o build/cuda-base/ssm_impl_cuda.o
+    $NVCC $GENCODE -o build/cuda-base/bench_cuda $B/bench_cuda.o build/cuda-base/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o \
+        $B/bench_json.o -lcublas -lgomp -lm
+    echo "$BASE_REF ($(git rev-parse --short "$BASE_REF"))" > build/cuda-base/REF
+    set +e
+    echo "== base: build/cuda-base/bench_cuda has the kernels of $(cat build/cuda-base/REF)"
+}
+
+AB_SHAPES=${AB_SHAPES:-"gpu.scan.m1 gpu.ssd.m2 gpu.ssd.m2.long gpu.step.m2 gpu.conv gpu.hsa.4k gpu.hsa.16k gpu.hsa.64k gpu.hsa.g1.16k"}
+ab_leg() {
+    ensure_built
+    [ -x build/cuda-base/bench_cuda ] || { echo "device_gpu.sh ab: no build/cuda-base/bench_cuda (run the base mode here)" >&2; return 2; }
+    echo "== A/B, bf16, cold L2: base = kernels of $(cat build/cuda-base/REF 2>/dev/null), new = this tree ($GIT)" | tee "$OUT/ab.txt"
+    for round in 1 2; do
+        for shape in $AB_SHAPES; do
+            for side in base new; do
+                bin=$B/bench_cuda; [ $side = base ] && bin=build/cuda-base/bench_cuda
+                line=$(timeout 120 $bin --no-ceilings --no-f32 --only "$shape" --out "$OUT/ab_tmp.json" 2>&1 |
+                       grep -E "^$shape +bf16 " | tail -n 1)
+                echo "round $round $side: ${line:-$shape: no result}" | tee -a "$OUT/ab.txt"
+            done
+        done
+    done
+    rm -f "$OUT/ab_tmp.json"
+}
+
 # shape:kernel-name-regex pairs; each profile is the first launch of that kernel for the shape
 PROFILES=${PROFILES:-"gpu.scan.m1:scan_fast gpu.ssd.m2:ssd_tc gpu.step.m2:step_vec gpu.hsa.16k:hatt_tok gpu.hsa.g1.16k:hatt_tc"}
 profile_leg() {
@@ -129,7 +170,7 @@ profile_leg() {
     tar czf "$OUT/profile.tar.gz" -C "$OUT" profile && rm -rf "$P"
 }
 
-if [ "$MODES" != build ]; then   # the logs and summary hold this run's legs only
+if [ "$MODES" != build ] && [ "$MODES" != base ]; then   # the logs and summary hold this run's legs only
     for f in test.log sanitize.log summary.txt; do : > "$OUT/$f"; done
 fi
 for mode in $MODES; do
@@ -141,10 +182,12 @@ for mode in $MODES; do
     bench) bench_leg ;;
     all) check_legs; sanitize_legs; bench_leg ;;
     profile) profile_leg ;;
-    *) echo "device_gpu.sh: unknown mode '$mode' (build, check, sanitize, test, bench, all, profile)" >&2; exit 2 ;;
+    base) base_build ;;
+    ab) ab_leg ;;
+    *) echo "device_gpu.sh: unknown mode '$mode' (build, check, sanitize, test, bench, all, profile, base, ab)" >&2; exit 2 ;;
     esac
 done
-[ "$MODES" = build ] && exit 0
+{ [ "$MODES" = build ] || [ "$MODES" = base ]; } && exit 0
 echo "== summary"
 cat "$OUT/summary.txt" 2>/dev/null
 grep -E '^FAIL' "$OUT/test.log" 2>/dev/null | head -n 20
