@@ -1977,6 +1977,8 @@ static __device__ __forceinline__ unsigned short ssm__cu_htc_tent(int r0, int n)
 static __device__ __forceinline__ int ssm__cu_swz(int row, int col) {
     return row * 64 + ((((col >> 3) ^ row) & 7) << 3) + (col & 7);
 }
+/* The swizzle only mixes row & 7 into the column: rows 8 apart are 512 elements apart at the same
+   column, so a lane's ldmatrix addresses are a few per-lane bases plus constant offsets. */
 
 /* What one window's tiles need to find their rows. */
 typedef struct ssm__cu_htc_win {
@@ -2037,15 +2039,15 @@ static __device__ __forceinline__ void ssm__cu_htc_scores(const ssm__cu_hatt_arg
                                                            float *sum) {
     const unsigned full = 0xffffffffu;
     const int nkt = ssm__cu_htc_s<SC>(a) / 8;
+    const TT *kb[2] = {kbuf + ssm__cu_swz(lane & 7, (lane >> 3) * 8), kbuf + ssm__cu_swz(lane & 7, 32 + (lane >> 3) * 8)};
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt) {
         sc[nt][0] = sc[nt][1] = sc[nt][2] = sc[nt][3] = 0.0f;
         if (nt < nkt) {
 #pragma unroll
             for (int kp = 0; kp < 2; ++kp) {
-                uint32_t bb[4];
-                const int mrow = nt * 8 + (lane & 7), mcol = kp * 32 + (lane >> 3) * 8;
-                ssm__cu_ldsm4(bb, kbuf + ssm__cu_swz(mrow, mcol));
+                uint32_t bb[4];   /* rows nt * 8 + (lane & 7), columns kp * 32 + (lane >> 3) * 8 */
+                ssm__cu_ldsm4(bb, kb[kp] + nt * 512);
                 ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp], bb[0], bb[1]);
                 ssm__cu_mm<TT>::mma(sc[nt], qa[2 * kp + 1], bb[2], bb[3]);
             }
@@ -2104,6 +2106,9 @@ static __device__ __forceinline__ float ssm__cu_htc_factor(const ssm__cu_hatt_ar
 template <typename TT, int SC>
 static __device__ __forceinline__ void ssm__cu_htc_pv(const ssm__cu_hatt_args &a, const float (&sc)[8][4], const float *f,
                                                        const TT *vbuf, int lane, float (&acc)[8][4]) {
+    const int m = lane >> 3, vr = (m & 1) * 8 + (lane & 7);
+    const TT *vb[4] = {vbuf + ssm__cu_swz(vr, (m >> 1) * 8), vbuf + ssm__cu_swz(vr, 16 + (m >> 1) * 8),
+                       vbuf + ssm__cu_swz(vr, 32 + (m >> 1) * 8), vbuf + ssm__cu_swz(vr, 48 + (m >> 1) * 8)};
 #pragma unroll
     for (int ks = 0; ks < 4; ++ks) {
         if (ks * 16 >= ssm__cu_htc_s<SC>(a)) break;
@@ -2125,10 +2130,8 @@ static __device__ __forceinline__ void ssm__cu_htc_pv(const ssm__cu_hatt_args &a
 #endif
 #pragma unroll
         for (int np = 0; np < 4; ++np) {
-            uint32_t bb[4];
-            const int m = lane >> 3;
-            const int vrow = ks * 16 + (m & 1) * 8 + (lane & 7), vcol = np * 16 + (m >> 1) * 8;
-            ssm__cu_ldsm4t(bb, vbuf + ssm__cu_swz(vrow, vcol));
+            uint32_t bb[4];   /* rows ks * 16 + vr, columns np * 16 + (m >> 1) * 8 */
+            ssm__cu_ldsm4t(bb, vb[np] + ks * 1024);
             ssm__cu_mm<TT>::mma(acc[2 * np], pa, bb[0], bb[1]);
             ssm__cu_mm<TT>::mma(acc[2 * np + 1], pa, bb[2], bb[3]);
 #if SSM_CUDA_HSA_PRECISE
