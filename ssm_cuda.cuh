@@ -1973,12 +1973,12 @@ static __device__ __forceinline__ unsigned short ssm__cu_htc_tent(int r0, int n)
 }
 
 /* Element offset of (row, col) in a 64-wide 16-bit tile whose 16-byte chunks are XOR-swizzled
-   by row, so that 8 rows read at one column hit 8 different bank groups. */
+   by row, so that 8 rows read at one column hit 8 different bank groups. Only row & 7 enters the
+   swizzle: rows 8 apart are 512 elements apart at the same column, so a lane's ldmatrix addresses
+   are a few per-lane bases plus constant offsets. */
 static __device__ __forceinline__ int ssm__cu_swz(int row, int col) {
     return row * 64 + ((((col >> 3) ^ row) & 7) << 3) + (col & 7);
 }
-/* The swizzle only mixes row & 7 into the column: rows 8 apart are 512 elements apart at the same
-   column, so a lane's ldmatrix addresses are a few per-lane bases plus constant offsets. */
 
 /* What one window's tiles need to find their rows. */
 typedef struct ssm__cu_htc_win {
