@@ -1863,7 +1863,7 @@ template <> struct ssm__cu_mm<__half> {
 /* f32 pair -> two 16-bit pairs, hi + lo, whose sum carries about 16 mantissa bits. The halves of
    hi are read back from the packed pair (bit operations for bf16): one paired conversion each for
    hi and lo, where rounding each value on its own costs a single-value conversion apiece, and
-   those issue at a quarter of the FMA rate. */
+   those issue at a quarter of the FMA rate (CUDA's throughput table for sm_90: 16 a cycle per SM). */
 template <typename TT>
 static __device__ __forceinline__ void ssm__cu_split2(float x0, float x1, uint32_t *hi, uint32_t *lo) {
     typedef ssm__cu_mm<TT> M;

@@ -290,8 +290,8 @@ static gpu_ceil measure_gpu(int sms) {
     g.copy_gbs = 2.0 * (double)k.bytes / (ms * 1e-3) / 1e9;
     CK(cudaFree(k.x));
     CK(cudaFree(k.y));
-    /* L2 read bandwidth: 16 MiB (a third of the H100's / H200's L2) read 64 times; the cold
-       first pass counts too, so this slightly underestimates L2 */
+    /* L2 read bandwidth: 16 MiB (well inside the 50-60 MB L2 of an H100 / H200) read 64 times;
+       time_kernel_ms's untimed first launch leaves it in L2 */
     k.bytes = (size_t)16 << 20;
     k.iters = 64;
     CK(cudaMalloc(&k.x, k.bytes));
