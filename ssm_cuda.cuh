@@ -86,6 +86,12 @@
                               on gpu.ssd.m2, which fails SPEC §7's elementwise check). The
                               chunk-state product is always split: the f32 h_last must meet
                               SPEC §7's f32 tolerance.
+     SSM_CUDA_SSD_SHARED_CB   4 (default): from this many heads per group (H / G) on, the
+                              tensor-core ssd takes C B^T from a pre-pass that computes it once
+                              per (chunk, group) instead of once per (chunk, head), and runs 8
+                              warps per item, each on half of P; below it, 4 warps per item
+                              compute C B^T themselves. A large value keeps every call on the
+                              4-warp kernel.
      SSM_CUDA_HSA_PRECISE     1 (default): the tensor-core hsa_attention feeds its softmax
                               probabilities to P V as two 16-bit halves (hi + lo), so their
                               rounding stays out of the bf16 output error; 0: one 16-bit operand
@@ -112,6 +118,9 @@
 #endif
 #ifndef SSM_CUDA_HSA_PRECISE
 #define SSM_CUDA_HSA_PRECISE 1
+#endif
+#ifndef SSM_CUDA_SSD_SHARED_CB
+#define SSM_CUDA_SSD_SHARED_CB 4
 #endif
 
 /* A kernel launch, SSM__CU_LAUNCH(grid, block, smem, stream, kernel)(args): the triple
@@ -2675,7 +2684,11 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
    accumulation; f32 operands that are not inputs are split into hi + lo halves) for 16-bit
    activations with P = 64, N in {64, 128}; f32 arithmetic in 64x64 shared-memory tiles for
    everything else. The tensor-core kernel streams x, z and out past L2 (evict-first), so that
-   the state ring, B and C stay there, and loads dt, dt_bias and A one item ahead. */
+   the state ring, B and C stay there, and loads dt, dt_bias and A one item ahead. C B^T does not
+   depend on the head: when many heads share a group (H / G >= SSM_CUDA_SSD_SHARED_CB, e.g.
+   Mamba-2's G = 1), a pre-pass computes it once per (chunk, group) into the workspace, and the
+   item kernel (8 warps, twice the 4 of the other) copies it into shared memory instead of
+   recomputing it for every head. */
 
 typedef struct ssm__cu_ssd_chunk {
     long long t0, t1;
@@ -2691,6 +2704,7 @@ typedef struct ssm__cu_ssd_args {
     int *err, *count;
     unsigned *flags;
     float *slots;
+    float *cbt;   /* C B^T tiles of every (chunk, group), from the pre-pass (shared kernel only) */
     ssm__cu_ssd_chunk *table;
 } ssm__cu_ssd_args;
 
@@ -2831,11 +2845,12 @@ static __device__ __forceinline__ ssm__cu_ssd_dt_next<T> ssm__cu_ssd_dt_ahead(co
     return r;
 }
 
-/* The same with one thread per token (blockDim.x == qpad): dt' in parallel from dt + dt_bias
-   of the thread's token (`biased`) and the head's A, then a block scan of the double increments
-   (warp scans, then the warp totals). */
-static __device__ void ssm__cu_ssd_prefix_block(const ssm__cu_ssd_args &a, int q, float biased, float A, float *s_dt,
-                                             double *s_cum) {
+/* The same with one thread per token (threads [0, qpad); qpad a multiple of 32, later threads
+   only take part in the barrier): dt' in parallel from dt + dt_bias of the thread's token
+   (`biased`) and the head's A, then a block scan of the double increments (warp scans, then the
+   warp totals). */
+static __device__ void ssm__cu_ssd_prefix_block(const ssm__cu_ssd_args &a, int q, int qpad, float biased, float A,
+                                             float *s_dt, double *s_cum) {
     __shared__ double s_part[32];
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
     float v = 0.0f;
@@ -2846,7 +2861,7 @@ static __device__ void ssm__cu_ssd_prefix_block(const ssm__cu_ssd_args &a, int q
         v = ssm__cu_clampf(v, a.dt_lo, a.dt_hi);
         inc = (double)v * (double)A;
     }
-    s_dt[t] = v;
+    if (t < qpad) s_dt[t] = v;
     double incl = inc;
     for (int o = 1; o < 32; o <<= 1) {
         const double u = __shfl_up_sync(0xffffffffu, incl, o);
@@ -2856,7 +2871,7 @@ static __device__ void ssm__cu_ssd_prefix_block(const ssm__cu_ssd_args &a, int q
     __syncthreads();
     double off = 0.0;
     for (int w = 0; w < warp; ++w) off += s_part[w];
-    s_cum[t] = incl + off;   /* tokens past q add 0: they get the chunk total */
+    if (t < qpad) s_cum[t] = incl + off;   /* tokens past q add 0: they get the chunk total */
 }
 
 /* The state before the chunk, element (p, n): h0 (or 0) for a sequence's first chunk, else the
@@ -3067,11 +3082,14 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
    most 15 tokens away, SPEC §3). PRECISE splits the decayed C B^T and S_in into hi + lo too. */
 
 #define SSM__SSDT_Q 128
+#define SSM__SSDT_TILES (SSM__SSDT_Q / 16 * (SSM__SSDT_Q / 16 + 1) / 2)   /* C B^T tiles (I, J <= I) of a chunk */
 
-/* Shared memory of the tensor-core kernel for state size NN: the layout (host and device). */
-template <int NN> struct ssm__cu_ssdt_shape {
+/* Shared memory of the tensor-core kernel for state size NN: the layout (host and device).
+   SHARED: B's memory takes the chunk's C B^T tiles once the local state is done with B. */
+template <int NN, bool SHARED> struct ssm__cu_ssdt_shape {
     static constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8;
-    static constexpr size_t b_bytes = (size_t)SSM__SSDT_Q * BS * 2, x_bytes = (size_t)SSM__SSDT_Q * XS * 2;
+    static constexpr size_t bb_bytes = (size_t)SSM__SSDT_Q * BS * 2, cbt_bytes = SHARED ? (size_t)SSM__SSDT_TILES * 256 * 4 : 0;
+    static constexpr size_t b_bytes = bb_bytes > cbt_bytes ? bb_bytes : cbt_bytes, x_bytes = (size_t)SSM__SSDT_Q * XS * 2;
     static constexpr size_t xw_bytes = (size_t)2 * SSM__SSDT_Q * XS * 2, s_bytes = (size_t)2 * 64 * BS * 2;
     static constexpr size_t u_bytes = xw_bytes > s_bytes ? xw_bytes : s_bytes;   /* w x, then S_in */
     static constexpr size_t f_floats = (size_t)SSM__SSDT_Q * 5 + MT * MT + MT + 64;
@@ -3081,17 +3099,19 @@ template <int NN> struct ssm__cu_ssdt_shape {
 /* The kernel's shared-memory tiles and per-token factors, carved from one base. */
 template <typename TT> struct ssm__cu_ssdt_tiles {
     TT *b, *x, *z, *xwh, *xwl, *sh, *sl;   /* B, x, z token-major; w x hi/lo; S_in for Y_off (same memory as w x) */
+    float *cbt;                            /* SHARED: C B^T tiles (same memory as B) */
     double *cum;                           /* in-chunk prefix sums of dt' A */
     float *dt, *w, *g, *r, *v, *R, *E, *D; /* per token, per tile pair, per row tile, per p */
 };
 
-template <typename TT, int NN>
+template <typename TT, int NN, bool SHARED>
 static __device__ __forceinline__ ssm__cu_ssdt_tiles<TT> ssm__cu_ssdt_carve(unsigned char *base) {
-    typedef ssm__cu_ssdt_shape<NN> SH;
+    typedef ssm__cu_ssdt_shape<NN, SHARED> SH;
     constexpr int QT = SSM__SSDT_Q;
     ssm__cu_ssdt_tiles<TT> t;
     t.b = (TT *)base;
-    t.x = t.b + QT * SH::BS;
+    t.cbt = (float *)base;
+    t.x = (TT *)(base + SH::b_bytes);
     t.z = t.x + QT * SH::XS;
     t.xwh = t.z + QT * SH::XS;
     t.xwl = t.xwh + QT * SH::XS;
@@ -3152,61 +3172,81 @@ static __device__ __forceinline__ void ssm__cu_ssdt_cb(const uint32_t (*cf)[4], 
     }
 }
 
-/* y[pt] += A (16 x 16, rows of the tile, columns j0..j0+15) times x[j0..j0+15][0..63]. */
-template <typename TT, bool SPLIT>
+/* The C B^T tile (row tile mt, column tile jt <= mt): SHARED, the pre-pass's sums (in cb[0]
+   and cb[2]; see ssm__cu_ssd_cb_kernel) from shared memory, else computed here from C's
+   fragments and B in shared memory. ssm__cu_ssdt_cbsum reads element e of column half hf either way. */
+template <typename TT, int NN, bool SHARED>
+static __device__ __forceinline__ void ssm__cu_ssdt_cbtile(const uint32_t (*cf)[4], const TT *s_b, const float *cbt, int mt,
+                                                        int jt, int lane, float (*cb)[4]) {
+    if (SHARED) {
+        const float *t = cbt + (mt * (mt + 1) / 2 + jt) * 256 + lane * 4;
+        const float4 u = *(const float4 *)t, v = *(const float4 *)(t + 128);
+        cb[0][0] = u.x, cb[0][1] = u.y, cb[0][2] = u.z, cb[0][3] = u.w;
+        cb[2][0] = v.x, cb[2][1] = v.y, cb[2][2] = v.z, cb[2][3] = v.w;
+    } else {
+        ssm__cu_ssdt_cb<TT, NN>(cf, s_b, jt * 16, lane, cb);
+    }
+}
+template <bool SHARED> static __device__ __forceinline__ float ssm__cu_ssdt_cbsum(const float (*cb)[4], int hf, int e) {
+    return SHARED ? cb[hf * 2][e] : cb[hf * 2][e] + cb[hf * 2 + 1][e];
+}
+
+/* y[2u + {0, 1}] += A (16 x 16, rows of the tile, columns j0..j0+15) times
+   x[j0..j0+15][16 pp .. 16 pp + 15], pp = pp0 + u, u < NPP. */
+template <typename TT, bool SPLIT, int NPP>
 static __device__ __forceinline__ void ssm__cu_ssdt_ax(float (*y)[4], const uint32_t *ah, const uint32_t *al, const TT *s_x,
-                                                    int j0, int lane) {
+                                                    int j0, int pp0, int lane) {
     constexpr int XS = 64 + 8;
-    const TT *base = s_x + (j0 + (lane & 7) + ((lane >> 3) & 1) * 8) * XS + (lane >> 4) * 8;
+    const TT *base = s_x + (j0 + (lane & 7) + ((lane >> 3) & 1) * 8) * XS + (lane >> 4) * 8 + pp0 * 16;
 #pragma unroll
-    for (int pp = 0; pp < 4; ++pp) {
+    for (int u = 0; u < NPP; ++u) {
         uint32_t xb[4];
-        ssm__cu_ldsm4t(xb, base + pp * 16);
-        ssm__cu_mm<TT>::mma(y[2 * pp], ah, xb[0], xb[1]);
-        ssm__cu_mm<TT>::mma(y[2 * pp + 1], ah, xb[2], xb[3]);
+        ssm__cu_ldsm4t(xb, base + u * 16);
+        ssm__cu_mm<TT>::mma(y[2 * u], ah, xb[0], xb[1]);
+        ssm__cu_mm<TT>::mma(y[2 * u + 1], ah, xb[2], xb[3]);
         if (SPLIT) {
-            ssm__cu_mm<TT>::mma(y[2 * pp], al, xb[0], xb[1]);
-            ssm__cu_mm<TT>::mma(y[2 * pp + 1], al, xb[2], xb[3]);
+            ssm__cu_mm<TT>::mma(y[2 * u], al, xb[0], xb[1]);
+            ssm__cu_mm<TT>::mma(y[2 * u + 1], al, xb[2], xb[3]);
         }
     }
 }
 
 /* The state before the chunk at this thread's fragment positions of the state product: rows
-   mt * 16 + gq (+ 8), columns n0 + nt * 8 + 2 cq (+ 1). The previous chunk's slot is read at
-   constant offsets from one base, every load issued before any is used; a sequence's first
-   chunk reads h0 (or 0). */
-template <int NN, int NTW>
+   (mb + mt) * 16 + gq (+ 8), mt < MTW, columns n0 + nt * 8 + 2 cq (+ 1). The previous chunk's
+   slot is read at constant offsets from one base, every load issued before any is used; a
+   sequence's first chunk reads h0 (or 0). */
+template <int NN, int NTW, int MTW>
 static __device__ __forceinline__ void ssm__cu_ssdt_sin(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h,
-                                                     const float *prev, int n0, int lane, float2 (*sv)[NTW][2]) {
+                                                     const float *prev, int mb, int n0, int lane, float2 (*sv)[NTW][2]) {
     const int gq = lane / 4, cq = lane % 4;
     if (it.first) {
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt)
+        for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
             for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
                 for (int hr = 0; hr < 2; ++hr) {
-                    const int p = mt * 16 + gq + hr * 8, n = n0 + nt * 8 + 2 * cq;
+                    const int p = (mb + mt) * 16 + gq + hr * 8, n = n0 + nt * 8 + 2 * cq;
                     sv[mt][nt][hr] =
                         make_float2(ssm__cu_ssd_sin(a, it, h, prev, p, n), ssm__cu_ssd_sin(a, it, h, prev, p, n + 1));
                 }
         return;
     }
-    const float *base = prev + gq * NN + n0 + 2 * cq;
+    const float *base = prev + (mb * 16 + gq) * NN + n0 + 2 * cq;
 #pragma unroll
-    for (int mt = 0; mt < 4; ++mt)
+    for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
         for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
             for (int hr = 0; hr < 2; ++hr) sv[mt][nt][hr] = __ldcg((const float2 *)(base + (mt * 16 + hr * 8) * NN + nt * 8));
 }
 
-/* C fragments of rows i0 + gq and i0 + gq + 8 (zero past the chunk). */
+/* A-operand fragments of rows i0 + gq and i0 + gq + 8 of a token-major N-wide tile (C, or B
+   for the pre-pass's B^T operand), row stride ld; zero past the chunk. */
 template <typename TT, int NN>
-static __device__ __forceinline__ void ssm__cu_ssdt_cfrag(const ssm__cu_ssd_args &a, const TT *cg, int i0, int q, int lane,
-                                                       uint32_t (*cf)[4]) {
+static __device__ __forceinline__ void ssm__cu_ssdt_cfrag(const TT *cg, int64_t ld, int i0, int q, int lane, uint32_t (*cf)[4]) {
     const int ia = i0 + lane / 4, ib = ia + 8, cq = lane % 4;
-    const TT *ra = cg + (int64_t)ia * a.Cm.s[1], *rb = cg + (int64_t)ib * a.Cm.s[1];
+    const TT *ra = cg + (int64_t)ia * ld, *rb = cg + (int64_t)ib * ld;
 #pragma unroll
     for (int k = 0; k < NN / 16; ++k) {
         cf[k][0] = ia < q ? __ldg((const unsigned *)(ra + k * 16 + 2 * cq)) : 0u;
@@ -3250,22 +3290,23 @@ static __device__ __forceinline__ int ssm__cu_ssdt_crow_shift(const uint32_t (*c
     return ssm__cu_f16_shift(__float_as_uint(v) >> 23);
 }
 
-/* The outputs of row tile mt: exp(cum_i0) C S_in^T, the earlier column tiles, r_i, the diagonal
-   tile, then D x, the z gate and the store. PRECISE: S_in in shared memory is f16 (hi + lo for
-   f16 activations) scaled by 1 / s_un (see ssm__cu_f16_shift). */
-template <typename TT, int NN, bool PRECISE>
+/* The outputs of row tile mt, columns p in [16 pp0, 16 (pp0 + NPP)): exp(cum_i0) C S_in^T, the
+   earlier column tiles, r_i, the diagonal tile, then D x, the z gate and the store. PRECISE:
+   S_in in shared memory is f16 (hi + lo for f16 activations) scaled by 1 / s_un (see
+   ssm__cu_f16_shift). SHARED: C B^T comes from the pre-pass (in s.cbt), so C is needed for Y_off
+   only, and cf then takes the C of row tile mt_next (if >= 0) while the rest of this tile runs. */
+template <typename TT, int NN, bool PRECISE, bool SHARED, int NPP>
 static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
-                                                      int mt, const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s,
-                                                      float s_un, int lane) {
+                                                      int mt, uint32_t (*cf)[4], int mt_next, const TT *cg, int pp0, const ssm__cu_ssdt_tiles<TT> &s, float s_un, int lane) {
     typedef ssm__cu_mm<TT> M;
     typedef ssm__cu_mm<__half> H;
-    constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8;
+    constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8, NPT = 2 * NPP;
     const int i0 = mt * 16, gq = lane / 4, cq = lane % 4, ia = i0 + gq, ib = ia + 8;
-    float y[8][4];
+    float y[NPT][4];
 #pragma unroll
-    for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
+    for (int pt = 0; pt < NPT; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
     {
-        const int srow = (lane >> 4) * 8 + (lane & 7), scol = ((lane >> 3) & 1) * 8;
+        const int srow = (lane >> 4) * 8 + (lane & 7) + pp0 * 16, scol = ((lane >> 3) & 1) * 8;
         float f = s.E[mt];
         if (PRECISE && ssm__cu_ssdt_yoff_f16<TT>::one_pass) {
             const int ea = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 0), eb = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 1);
@@ -3279,16 +3320,16 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
                     ch[r] = H::pack(M::half_at(cf[k][r], 0) * c, M::half_at(cf[k][r], 1) * c);
                 }
 #pragma unroll
-                for (int pp = 0; pp < 4; ++pp) {
+                for (int u = 0; u < NPP; ++u) {
                     uint32_t sb[4];
-                    ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
-                    H::mma(y[2 * pp], ch, sb[0], sb[1]);
-                    H::mma(y[2 * pp + 1], ch, sb[2], sb[3]);
+                    ssm__cu_ldsm4(sb, s.sh + (u * 16 + srow) * BS + k * 16 + scol);
+                    H::mma(y[2 * u], ch, sb[0], sb[1]);
+                    H::mma(y[2 * u + 1], ch, sb[2], sb[3]);
                 }
             }
             /* undone in two steps, so that no factor over- or underflows */
 #pragma unroll
-            for (int pt = 0; pt < 8; ++pt) {
+            for (int pt = 0; pt < NPT; ++pt) {
                 y[pt][0] *= ssm__cu_pow2(ea - 14), y[pt][1] *= ssm__cu_pow2(ea - 14);
                 y[pt][2] *= ssm__cu_pow2(eb - 14), y[pt][3] *= ssm__cu_pow2(eb - 14);
             }
@@ -3297,28 +3338,29 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
 #pragma unroll
             for (int k = 0; k < NN / 16; ++k)
 #pragma unroll
-                for (int pp = 0; pp < 4; ++pp) {
+                for (int u = 0; u < NPP; ++u) {
                     uint32_t sb[4];
-                    ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
-                    M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
-                    M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                    ssm__cu_ldsm4(sb, s.sh + (u * 16 + srow) * BS + k * 16 + scol);
+                    M::mma(y[2 * u], cf[k], sb[0], sb[1]);
+                    M::mma(y[2 * u + 1], cf[k], sb[2], sb[3]);
                     if (PRECISE) {
-                        ssm__cu_ldsm4(sb, s.sl + (pp * 16 + srow) * BS + k * 16 + scol);
-                        M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
-                        M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                        ssm__cu_ldsm4(sb, s.sl + (u * 16 + srow) * BS + k * 16 + scol);
+                        M::mma(y[2 * u], cf[k], sb[0], sb[1]);
+                        M::mma(y[2 * u + 1], cf[k], sb[2], sb[3]);
                     }
                 }
             if (PRECISE) f *= s_un;
         }
 #pragma unroll
-        for (int pt = 0; pt < 8; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
+        for (int pt = 0; pt < NPT; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
     }
+    if (SHARED && mt_next >= 0 && mt_next * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], mt_next * 16, q, lane, cf);
     /* earlier column tiles: (C B^T) R_IJ g_j dt_j, times x. C B^T of a tile is taken one tile
-       ahead, so that its mma chains overlap the previous tile's products with x (the loop is
-       otherwise serial: each tile's C B^T feeds its own product); the last one taken is the
-       diagonal tile's (column tile mt). */
+       ahead, so that its mma chains (or loads) overlap the previous tile's products with x (the
+       loop is otherwise serial: each tile's C B^T feeds its own product); the last one taken is
+       the diagonal tile's (column tile mt). */
     float cb[4][4];
-    ssm__cu_ssdt_cb<TT, NN>(cf, s.b, 0, lane, cb);
+    ssm__cu_ssdt_cbtile<TT, NN, SHARED>(cf, s.b, s.cbt, mt, 0, lane, cb);
     for (int jt = 0; jt < mt; ++jt) {
         const int j0 = jt * 16;
         float mv[2][4];
@@ -3327,20 +3369,20 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
         for (int hf = 0; hf < 2; ++hf) {
             const float2 gj = *(const float2 *)(s.g + j0 + hf * 8 + 2 * cq);
             const float f0 = R * gj.x, f1 = R * gj.y;
-            mv[hf][0] = (cb[hf * 2][0] + cb[hf * 2 + 1][0]) * f0;
-            mv[hf][1] = (cb[hf * 2][1] + cb[hf * 2 + 1][1]) * f1;
-            mv[hf][2] = (cb[hf * 2][2] + cb[hf * 2 + 1][2]) * f0;
-            mv[hf][3] = (cb[hf * 2][3] + cb[hf * 2 + 1][3]) * f1;
+            mv[hf][0] = ssm__cu_ssdt_cbsum<SHARED>(cb, hf, 0) * f0;
+            mv[hf][1] = ssm__cu_ssdt_cbsum<SHARED>(cb, hf, 1) * f1;
+            mv[hf][2] = ssm__cu_ssdt_cbsum<SHARED>(cb, hf, 2) * f0;
+            mv[hf][3] = ssm__cu_ssdt_cbsum<SHARED>(cb, hf, 3) * f1;
         }
         uint32_t ah[4], al[4];
         ssm__cu_operand<TT, PRECISE>(mv, ah, al);
-        ssm__cu_ssdt_cb<TT, NN>(cf, s.b, j0 + 16, lane, cb);
-        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, j0, lane);
+        ssm__cu_ssdt_cbtile<TT, NN, SHARED>(cf, s.b, s.cbt, mt, jt + 1, lane, cb);
+        ssm__cu_ssdt_ax<TT, PRECISE, NPP>(y, ah, al, s.x, j0, pp0, lane);
     }
     {
         const float ra = s.r[ia], rb = s.r[ib];
 #pragma unroll
-        for (int pt = 0; pt < 8; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
+        for (int pt = 0; pt < NPT; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
     }
     /* the diagonal tile (its C B^T in cb): exp(min(v_i - v_j, 0)) dt_j for j <= i */
     {
@@ -3352,12 +3394,12 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
             for (int e = 0; e < 4; ++e) {
                 const int j = i0 + hf * 8 + 2 * cq + (e & 1), i = (e >> 1) ? ib : ia;
                 const float seg = ((e >> 1) ? vb : va) - s.v[j];
-                const float v = (cb[hf * 2][e] + cb[hf * 2 + 1][e]) * s.dt[j];
+                const float v = ssm__cu_ssdt_cbsum<SHARED>(cb, hf, e) * s.dt[j];
                 mv[hf][e] = j <= i ? v * ssm__cu_exp(ssm__cu_min0(seg)) : 0.0f;
             }
         uint32_t ah[4], al[4];
         ssm__cu_operand<TT, PRECISE>(mv, ah, al);
-        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, i0, lane);
+        ssm__cu_ssdt_ax<TT, PRECISE, NPP>(y, ah, al, s.x, i0, pp0, lane);
     }
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
@@ -3365,9 +3407,9 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
         if (i >= q) continue;
         TT *orow = (TT *)(uintptr_t)a.out.p + it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2];
 #pragma unroll
-        for (int pt = 0; pt < 8; ++pt) {
-            const int p = pt * 8 + 2 * cq;
-            float y0 = y[pt][2 * hr], y1 = y[pt][2 * hr + 1];
+        for (int u = 0; u < NPT; ++u) {
+            const int p = (pp0 * 2 + u) * 8 + 2 * cq;
+            float y0 = y[u][2 * hr], y1 = y[u][2 * hr + 1];
             if (a.Dskip.p) {
                 const uint32_t xx = *(const uint32_t *)(s.x + i * XS + p);
                 y0 += s.D[p] * M::half_at(xx, 0);
@@ -3385,12 +3427,12 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
 
 /* Copies rows [0, q) of a token-major tile of `parts` 16-byte parts per row into shared memory
    (cp.async, row stride `ld` elements; with an L2 policy when STREAM) and zeroes rows
-   [q, SSM__SSDT_Q). */
-template <typename TT, bool STREAM>
+   [q, SSM__SSDT_Q), with NT threads. */
+template <typename TT, bool STREAM, int NT>
 static __device__ __forceinline__ void ssm__cu_ssdt_stage(TT *dst, int ld, const TT *src, int64_t src_ld, int parts, int q,
                                                        uint64_t pol) {
     /* parts divides the block size: each thread copies one part of every step-th row */
-    const int part = threadIdx.x % parts, step = SSM__SSDT_Q / parts;
+    const int part = threadIdx.x % parts, step = NT / parts;
     int t = threadIdx.x / parts;
     TT *d = dst + t * ld + part * 8;
     const TT *g = src + t * src_ld + part * 8;
@@ -3401,15 +3443,60 @@ static __device__ __forceinline__ void ssm__cu_ssdt_stage(TT *dst, int ld, const
     }
 }
 
-template <typename TT, int NN, bool PRECISE>
-__global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
-    typedef ssm__cu_ssdt_shape<NN> SH;
+/* The pre-pass of the shared kernel: C B^T of every (chunk, group), a warp per 16 x 16 tile
+   (I, J), J <= I, at tile index I (I + 1) / 2 + J of the (chunk, group)'s SSM__SSDT_TILES. A
+   tile is stored in its consumer's accumulator-fragment order: column half hf's element e of
+   lane l at 128 hf + 4 l + e, so that each of a warp's two 16-byte loads a lane reads 512
+   contiguous bytes (conflict-free in shared memory, coalesced here).
+   The sums are those the 4-warp kernel forms itself (same chains, same order): both kernels
+   give the same bits. Row tiles past the chunk are not written (never read). */
+#define SSM__SSDT_CBW 4   /* pre-pass: warps per block */
+template <typename TT, int NN>
+__global__ void __launch_bounds__(32 * SSM__SSDT_CBW) ssm__cu_ssd_cb_kernel(ssm__cu_ssd_args a) {
+    const int lane = threadIdx.x % 32;
+    const int64_t wid = (int64_t)blockIdx.x * SSM__SSDT_CBW + threadIdx.x / 32, G = a.H / a.per_group;
+    const int64_t n_chunks = a.varlen ? (int64_t)*a.count : a.B * a.nk_row, kg = wid / SSM__SSDT_TILES;
+    if (kg >= n_chunks * G) return;
+    const int tile = (int)(wid % SSM__SSDT_TILES);
+    int I = 0, J = tile;
+    while (J > I) J -= ++I;   /* row I holds tiles I (I + 1) / 2 .. + I */
+    const int64_t kk = kg / G, g = kg % G;
+    const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
+    const int q = (int)(it.t1 - it.t0);
+    if (I * 16 >= q) return;
+    const TT *cg = (const TT *)a.Cm.p + it.b * a.Cm.s[0] + it.t0 * a.Cm.s[1] + g * a.Cm.s[2];
+    const TT *bg = (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2];
+    uint32_t cf[NN / 16][4], bf[NN / 16][4];
+    ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], I * 16, q, lane, cf);
+    ssm__cu_ssdt_cfrag<TT, NN>(bg, a.Bm.s[1], J * 16, q, lane, bf);   /* B rows: the B^T operand's columns */
+    float cb[4][4];
+#pragma unroll
+    for (int c4 = 0; c4 < 4; ++c4) cb[c4][0] = cb[c4][1] = cb[c4][2] = cb[c4][3] = 0.0f;
+#pragma unroll
+    for (int k = 0; k < NN / 16; ++k) {
+        ssm__cu_mm<TT>::mma(cb[k & 1], cf[k], bf[k][0], bf[k][2]);
+        ssm__cu_mm<TT>::mma(cb[2 + (k & 1)], cf[k], bf[k][1], bf[k][3]);
+    }
+    float *dst = a.cbt + (kg * SSM__SSDT_TILES + tile) * 256 + lane * 4;
+    *(float4 *)dst = make_float4(cb[0][0] + cb[1][0], cb[0][1] + cb[1][1], cb[0][2] + cb[1][2], cb[0][3] + cb[1][3]);
+    *(float4 *)(dst + 128) = make_float4(cb[2][0] + cb[3][0], cb[2][1] + cb[3][1], cb[2][2] + cb[3][2], cb[2][3] + cb[3][3]);
+}
+
+/* An item on W warps: 4, each on two row tiles (mt, 7 - mt) and all of P, computing C B^T
+   itself; or SHARED, 8, C B^T from the pre-pass, each warp on two row tiles and half of P
+   (warps w and w + 4 share the row tiles). The local state is split over the warps by n
+   (4 ranges) and, with 8 warps, by p (2 halves). */
+template <typename TT, int NN, bool PRECISE, bool SHARED>
+__global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
+    typedef ssm__cu_ssdt_shape<NN, SHARED> SH;
     typedef ssm__cu_mm<TT> M;
+    constexpr int W = SHARED ? 8 : 4, NT = 32 * W, MTW = 16 / W, NPP = SHARED ? 2 : 4;
     constexpr int QT = SSM__SSDT_Q, MT = SH::MT, BS = SH::BS, XS = SH::XS, NTW = NN / 8 / 4;
     __shared__ unsigned long long s_next;
-    __shared__ float s_smax[4];   /* per warp: largest finite |S_in| */
-    const ssm__cu_ssdt_tiles<TT> s = ssm__cu_ssdt_carve<TT, NN>(ssm__cu_dyn_smem());
+    __shared__ float s_smax[W];   /* per warp: largest finite |S_in| */
+    const ssm__cu_ssdt_tiles<TT> s = ssm__cu_ssdt_carve<TT, NN, SHARED>(ssm__cu_dyn_smem());
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, gq = lane / 4, cq = lane % 4;
+    const int mb = SHARED ? (warp / 4) * MTW : 0, nw = SHARED ? warp % 4 : warp;   /* local state: p tiles mb.., n tiles nw NTW.. */
     const int64_t n_items = (a.varlen ? (int64_t)*a.count : a.B * a.nk_row) * a.H;
 
     if (tid == 0) s_next = atomicAdd(a.ticket, 1ull);
@@ -3432,21 +3519,21 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         const TT *cg = (const TT *)a.Cm.p + it.b * a.Cm.s[0] + it.t0 * a.Cm.s[1] + g * a.Cm.s[2];
 
         const uint64_t stream = ssm__cu_l2_evict_first();
-        ssm__cu_ssdt_stage<TT, false>(s.b, BS, (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2],
-                                      a.Bm.s[1], NN / 8, q, stream);
-        ssm__cu_ssdt_stage<TT, true>(s.x, XS, (const TT *)a.x.p + it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2], a.x.s[1], 8, q,
-                                     stream);
+        ssm__cu_ssdt_stage<TT, false, NT>(s.b, BS, (const TT *)a.Bm.p + it.b * a.Bm.s[0] + it.t0 * a.Bm.s[1] + g * a.Bm.s[2],
+                                          a.Bm.s[1], NN / 8, q, stream);
+        ssm__cu_ssdt_stage<TT, true, NT>(s.x, XS, (const TT *)a.x.p + it.b * a.x.s[0] + it.t0 * a.x.s[1] + h * a.x.s[2], a.x.s[1],
+                                         8, q, stream);
         if (a.z.p)
-            ssm__cu_ssdt_stage<TT, true>(s.z, XS, (const TT *)a.z.p + it.b * a.z.s[0] + it.t0 * a.z.s[1] + h * a.z.s[2], a.z.s[1], 8,
-                                         q, stream);
+            ssm__cu_ssdt_stage<TT, true, NT>(s.z, XS, (const TT *)a.z.p + it.b * a.z.s[0] + it.t0 * a.z.s[1] + h * a.z.s[2],
+                                             a.z.s[1], 8, q, stream);
         ssm__cu_cp_commit();
 
         /* per-token and per-tile decay factors (see above); tokens past q have dt' = 0 */
-        ssm__cu_ssd_prefix_block(a, q, dt_ahead.biased(), dt_ahead.A, s.dt, s.cum);
+        ssm__cu_ssd_prefix_block(a, q, QT, dt_ahead.biased(), dt_ahead.A, s.dt, s.cum);
         if (tid < 64) s.D[tid] = ssm__cu_param(a.Dskip, h * a.Dskip.s[0] + tid * a.Dskip.s[1], 0.0f);
         __syncthreads();
         if (tid == 0) s_next = next;   /* every thread read s_next before the barrier above */
-        {
+        if (NT == QT || tid < QT) {
             const int t = tid;
             const double c = s.cum[t];
             const float d = s.dt[t], v = (float)(c - s.cum[t & ~15]);
@@ -3462,7 +3549,7 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         }
         ssm__cu_cp_wait_all();
         __syncthreads();
-        for (int e = tid; e < QT * 8; e += QT) {   /* w x, split */
+        for (int e = tid; e < QT * 8; e += NT) {   /* w x, split */
             const int t = e / 8, part = e % 8;
             uint4 hi, lo;
             ssm__cu_split8<TT>(*(const uint4 *)(s.x + t * XS + part * 8), s.w[t], &hi, &lo);
@@ -3475,22 +3562,22 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         if (it.pk >= 0 && tid == 0) ssm__cu_wait_flag(a.flags + it.pk * a.H + h, a.err);
         __syncthreads();
         dt_ahead = ssm__cu_ssd_dt_ahead<TT>(a, (int64_t)s_next, n_items);   /* lands during this item */
-        float2 sv[4][NTW][2];
-        ssm__cu_ssdt_sin<NN, NTW>(a, it, h, prev, warp * NTW * 8, lane, sv);
+        float2 sv[MTW][NTW][2];
+        ssm__cu_ssdt_sin<NN, NTW, MTW>(a, it, h, prev, mb, nw * NTW * 8, lane, sv);
 
-        /* local state: S_loc[p][n] = sum_j (w x)[j][p] B[j][n]; warp w owns n-tiles w*NTW.. */
-        float st[4][NTW][4];
+        /* local state: S_loc[p][n] = sum_j (w x)[j][p] B[j][n] over the warp's p and n tiles */
+        float st[MTW][NTW][4];
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt)
+        for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
             for (int nt = 0; nt < NTW; ++nt) st[mt][nt][0] = st[mt][nt][1] = st[mt][nt][2] = st[mt][nt][3] = 0.0f;
         {
-            const int arow = (lane & 7) + ((lane >> 4) & 1) * 8, acol = ((lane >> 3) & 1) * 8;
-            const int brow = (lane & 7) + ((lane >> 3) & 1) * 8, bcol = warp * NTW * 8 + (lane >> 4) * 8;
+            const int arow = (lane & 7) + ((lane >> 4) & 1) * 8, acol = mb * 16 + ((lane >> 3) & 1) * 8;
+            const int brow = (lane & 7) + ((lane >> 3) & 1) * 8, bcol = nw * NTW * 8 + (lane >> 4) * 8;
             for (int j0 = 0; j0 < q; j0 += 16) {
-                uint32_t ah[4][4], al[4][4];
+                uint32_t ah[MTW][4], al[MTW][4];
 #pragma unroll
-                for (int mt = 0; mt < 4; ++mt) {
+                for (int mt = 0; mt < MTW; ++mt) {
                     ssm__cu_ldsm4t(ah[mt], s.xwh + (j0 + arow) * XS + mt * 16 + acol);
                     ssm__cu_ldsm4t(al[mt], s.xwl + (j0 + arow) * XS + mt * 16 + acol);
                 }
@@ -3499,7 +3586,7 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
                     uint32_t bf[4];
                     ssm__cu_ldsm4t(bf, s.b + (j0 + brow) * BS + bcol + np * 16);
 #pragma unroll
-                    for (int mt = 0; mt < 4; ++mt) {
+                    for (int mt = 0; mt < MTW; ++mt) {
                         M::mma(st[mt][2 * np], ah[mt], bf[0], bf[1]);
                         M::mma(st[mt][2 * np + 1], ah[mt], bf[2], bf[3]);
                         M::mma(st[mt][2 * np], al[mt], bf[0], bf[1]);
@@ -3509,10 +3596,13 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
             }
         }
 
-        /* the first row tile's C, loading while S_in is added in and published */
-        const int mt0 = warp, mt1 = MT - 1 - warp;
+        /* The warp's two row tiles, the larger one first when SHARED (its C B^T loads give the
+           second one's C time to land); the first one's C loads while S_in is added in and
+           published (SHARED: while it is published, when the local state's registers are free). */
+        const int first = SHARED ? MT - 1 - nw : warp, second = SHARED ? nw : MT - 1 - warp;
+        const int mpre = first * 16 < q ? first : second;
         uint32_t cf0[NN / 16][4], cf1[NN / 16][4];
-        if (mt0 * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(a, cg, mt0 * 16, q, lane, cf0);
+        if (!SHARED && first * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], first * 16, q, lane, cf0);
 
         /* S_in is added in and stored as Y_off's operand (in the memory of w x, which every warp
            is done with after the barrier): PRECISE, f16 (or f16 hi + lo, see ssm__cu_f16_shift)
@@ -3521,7 +3611,7 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         if (PRECISE) {
             float m = 0.0f;
 #pragma unroll
-            for (int mt = 0; mt < 4; ++mt)
+            for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
                 for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
@@ -3532,23 +3622,31 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
             if (lane == 0) s_smax[warp] = m;
         }
         __syncthreads();
+        if (SHARED) {   /* B is done with: the chunk's C B^T tiles (those of its row tiles) take its memory */
+            const int mq = (q + 15) / 16, parts = mq * (mq + 1) / 2 * 64;
+            const float *cbt = a.cbt + (kk * (a.H / a.per_group) + g) * SSM__SSDT_TILES * 256;
+            for (int e = tid; e < parts; e += NT) ssm__cu_cp16(s.cbt + e * 4, cbt + e * 4);
+            ssm__cu_cp_commit();
+        }
         float s_un = 1.0f;   /* undoes the scale of S_in in Y_off */
         {
             const float e_end = ssm__cu_exp(ssm__cu_min0((float)s.cum[q - 1]));
             float sc = 1.0f;
             if (PRECISE) {
-                const float m = fmaxf(fmaxf(s_smax[0], s_smax[1]), fmaxf(s_smax[2], s_smax[3]));
+                float m = s_smax[0];
+#pragma unroll
+                for (int w = 1; w < W; ++w) m = fmaxf(m, s_smax[w]);
                 const int e = ssm__cu_f16_shift(__float_as_uint(m) >> 23);
                 sc = ssm__cu_pow2(14 - e);
                 s_un = ssm__cu_pow2(e - 14);
             }
 #pragma unroll
-            for (int mt = 0; mt < 4; ++mt)
+            for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
                 for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
                     for (int hr = 0; hr < 2; ++hr) {
-                        const int p = mt * 16 + gq + hr * 8, n = (warp * NTW + nt) * 8 + 2 * cq;
+                        const int p = (mb + mt) * 16 + gq + hr * 8, n = (nw * NTW + nt) * 8 + 2 * cq;
                         const float2 v = sv[mt][nt][hr];
                         st[mt][nt][2 * hr] += e_end * v.x;
                         st[mt][nt][2 * hr + 1] += e_end * v.y;
@@ -3560,9 +3658,9 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         }
         __syncthreads();
         {
-            float *cbase = cur + gq * NN + warp * NTW * 8 + 2 * cq;   /* constant offsets below */
+            float *cbase = cur + (mb * 16 + gq) * NN + nw * NTW * 8 + 2 * cq;   /* constant offsets below */
 #pragma unroll
-            for (int mt = 0; mt < 4; ++mt)
+            for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
                 for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
@@ -3570,14 +3668,16 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
                         __stcg((float2 *)(cbase + (mt * 16 + hr * 8) * NN + nt * 8),
                                make_float2(st[mt][nt][2 * hr], st[mt][nt][2 * hr + 1]));
         }
+        if (SHARED && mpre * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], mpre * 16, q, lane, cf0);
+        if (SHARED) ssm__cu_cp_wait_all();   /* C B^T tiles, visible to all after the barrier */
         if (it.last && a.hlast.p) {
 #pragma unroll
-            for (int mt = 0; mt < 4; ++mt)
+            for (int mt = 0; mt < MTW; ++mt)
 #pragma unroll
                 for (int nt = 0; nt < NTW; ++nt)
 #pragma unroll
                     for (int hr = 0; hr < 2; ++hr) {
-                        const int p = mt * 16 + gq + hr * 8, n = (warp * NTW + nt) * 8 + 2 * cq;
+                        const int p = (mb + mt) * 16 + gq + hr * 8, n = (nw * NTW + nt) * 8 + 2 * cq;
                         float *hl = (float *)(uintptr_t)a.hlast.p + it.s * a.hlast.s[0] + h * a.hlast.s[1] + p * a.hlast.s[2];
                         hl[n * a.hlast.s[3]] = st[mt][nt][2 * hr];
                         hl[(n + 1) * a.hlast.s[3]] = st[mt][nt][2 * hr + 1];
@@ -3588,10 +3688,16 @@ __global__ void __launch_bounds__(SSM__SSDT_Q, 2) ssm__cu_ssd_tc_kernel(ssm__cu_
         __syncthreads();
         if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
 
-        /* the warp's two row tiles; the second one's C loads during the first */
-        if (mt1 * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(a, cg, mt1 * 16, q, lane, cf1);
-        if (mt0 * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE>(a, it, h, q, mt0, cf0, s, s_un, lane);
-        if (mt1 * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE>(a, it, h, q, mt1, cf1, s, s_un, lane);
+        /* the row tiles (SHARED: cf0 takes the second one's C during the first; else the
+           second one's C loads into cf1 during the first) */
+        const int pp0 = SHARED ? (warp / 4) * NPP : 0;
+        if (!SHARED && second * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], second * 16, q, lane, cf1);
+        if (first * 16 < q)
+            ssm__cu_ssdt_rows<TT, NN, PRECISE, SHARED, NPP>(a, it, h, q, first, cf0, SHARED ? second : -1, cg, pp0, s, s_un,
+                                                            lane);
+        if (second * 16 < q)
+            ssm__cu_ssdt_rows<TT, NN, PRECISE, SHARED, NPP>(a, it, h, q, second, SHARED ? cf0 : cf1, -1, cg, pp0, s, s_un,
+                                                            lane);
     }
 }
 
@@ -3668,6 +3774,7 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_empty_kernel(ssm__cu_ssd_args
 /* Which kernel runs a call, and its chunk length. */
 typedef struct ssm__cu_ssd_plan {
     int tc;          /* tensor-core kernel */
+    int shared;      /* ... with C B^T from the pre-pass, once per group (see SSM_CUDA_SSD_SHARED_CB) */
     int64_t q;       /* chunk length */
     size_t smem;
 } ssm__cu_ssd_plan;
@@ -3683,9 +3790,11 @@ static ssm__cu_ssd_plan ssm__cu_ssd_make_plan(const ssm_ssd_params *p) {
             ssm__cu_rows_multiple(&o, 4, 2) && (!z.p || (z.s[3] == 1 && ssm__cu_aligned(z.p, 4) && ssm__cu_rows_multiple(&z, 4, 2))) &&
             bm.s[3] == 1 && ssm__cu_aligned(bm.p, 16) && ssm__cu_rows_multiple(&bm, 4, 8) && cm.s[3] == 1 &&
             ssm__cu_aligned(cm.p, 4) && ssm__cu_rows_multiple(&cm, 4, 2);
+    pl.shared = pl.tc && p->H / G >= SSM_CUDA_SSD_SHARED_CB;
     if (pl.tc) {
         pl.q = Q < SSM__SSDT_Q ? Q : SSM__SSDT_Q;
-        pl.smem = p->N == 64 ? ssm__cu_ssdt_shape<64>::smem : ssm__cu_ssdt_shape<128>::smem;
+        pl.smem = p->N == 64 ? (pl.shared ? ssm__cu_ssdt_shape<64, true>::smem : ssm__cu_ssdt_shape<64, false>::smem)
+                             : (pl.shared ? ssm__cu_ssdt_shape<128, true>::smem : ssm__cu_ssdt_shape<128, false>::smem);
     } else {
         pl.q = Q < SSM__SSDG_QMAX ? Q : SSM__SSDG_QMAX;
         pl.smem = SSM__SSDG_SMEM;
@@ -3707,6 +3816,8 @@ static void ssm__cu_ssd_carve(ssm__cu_arena *ar, const ssm_ssd_params *p, const 
     a->flags = (unsigned *)ssm__cu_take(ar, *flag_bytes);
     a->slots = (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(rows * p->H * 2 * p->P * p->N));
     a->table = varlen ? (ssm__cu_ssd_chunk *)ssm__cu_take(ar, sizeof(ssm__cu_ssd_chunk) * (size_t)nk_max) : NULL;
+    a->cbt = pl->shared ? (float *)ssm__cu_take(ar, sizeof(float) * (size_t)(nk_total * (p->G ? p->G : 1) * SSM__SSDT_TILES * 256))
+                        : NULL;
     a->nk_row = nk_row;
     a->nk_max = nk_max;
 }
@@ -3724,11 +3835,29 @@ static ssm_status ssm__cu_ssd_launch(void (*k)(ssm__cu_ssd_args), const ssm__cu_
     return ssm__cu_launched();
 }
 
+/* The tensor-core kernels of a call: the pre-pass (SHARED) and the item kernel, for state size
+   N; only the SSM_CUDA_SSD_PRECISE flavour is built. Returns the item kernel's block size. */
+template <typename TT, bool SHARED>
+static int ssm__cu_ssd_tc_pick(int64_t N, void (**pre)(ssm__cu_ssd_args), void (**item)(ssm__cu_ssd_args)) {
+    constexpr bool precise = SSM_CUDA_SSD_PRECISE != 0;
+    *pre = SHARED ? (N == 64 ? ssm__cu_ssd_cb_kernel<TT, 64> : ssm__cu_ssd_cb_kernel<TT, 128>) : NULL;
+    *item = N == 64 ? ssm__cu_ssd_tc_kernel<TT, 64, precise, SHARED> : ssm__cu_ssd_tc_kernel<TT, 128, precise, SHARED>;
+    return SHARED ? 256 : SSM__SSDT_Q;
+}
+
+/* The tensor-core path: the pre-pass if the plan shares C B^T, then the persistent item kernel. */
 template <typename TT>
-static void (*ssm__cu_ssd_tc_pick(int64_t N))(ssm__cu_ssd_args) {
-    const bool precise = SSM_CUDA_SSD_PRECISE != 0;
-    if (N == 64) return precise ? ssm__cu_ssd_tc_kernel<TT, 64, true> : ssm__cu_ssd_tc_kernel<TT, 64, false>;
-    return precise ? ssm__cu_ssd_tc_kernel<TT, 128, true> : ssm__cu_ssd_tc_kernel<TT, 128, false>;
+static ssm_status ssm__cu_ssd_tc_run(const ssm__cu_ssd_args &a, const ssm__cu_ssd_plan &pl, int64_t items, int sms,
+                                    cudaStream_t stream) {
+    void (*pre)(ssm__cu_ssd_args), (*item)(ssm__cu_ssd_args);
+    const int threads = pl.shared ? ssm__cu_ssd_tc_pick<TT, true>(a.N, &pre, &item) : ssm__cu_ssd_tc_pick<TT, false>(a.N, &pre, &item);
+    if (pre) {
+        const int64_t warps = (a.varlen ? a.nk_max : a.B * a.nk_row) * (a.H / a.per_group) * SSM__SSDT_TILES;
+        SSM__CU_LAUNCH((unsigned)ssm__cu_cdiv(warps, SSM__SSDT_CBW), 32 * SSM__SSDT_CBW, 0, stream, pre)(a);
+        const ssm_status st = ssm__cu_launched();
+        if (st != SSM_OK) return st;
+    }
+    return ssm__cu_ssd_launch(item, a, threads, pl.smem, items, sms, stream);
 }
 
 extern "C" {
@@ -3786,9 +3915,8 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
             return SSM_ERR_DEVICE;
         if (a.varlen) SSM__CU_LAUNCH(1, 1024, 0, stream, ssm__cu_ssd_table_kernel)(a);
         if (pl.tc) {
-            void (*k)(ssm__cu_ssd_args) =
-                p->dtype == SSM_BF16 ? ssm__cu_ssd_tc_pick<__nv_bfloat16>(a.N) : ssm__cu_ssd_tc_pick<__half>(a.N);
-            st = ssm__cu_ssd_launch(k, a, SSM__SSDT_Q, pl.smem, items, sms, stream);
+            st = p->dtype == SSM_BF16 ? ssm__cu_ssd_tc_run<__nv_bfloat16>(a, pl, items, sms, stream)
+                                      : ssm__cu_ssd_tc_run<__half>(a, pl, items, sms, stream);
         } else {
             SSM__DISPATCH_DTYPE(p->dtype, T, st = ssm__cu_ssd_launch(ssm__cu_ssd_generic_kernel<T>, a, 256, pl.smem, items, sms, stream));
         }

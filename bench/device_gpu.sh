@@ -15,10 +15,13 @@
 #   sh bench/device_gpu.sh profile    build if needed, then Nsight Compute (full set, clocks left
 #                                     alone) on the main kernel of each GPU canonical shape:
 #                                     details and per-instruction SASS pages in $OUT/profile.tar.gz
-#   BASE_REF=REV sh bench/device_gpu.sh base
+#   BASE_REF=REV [BASE_DEFS=-DNAME=V] sh bench/device_gpu.sh base
 #                                     (where git is: on this machine) bench_cuda with the
-#                                     ssm_cuda.cuh of commit REV and everything else as checked
-#                                     out, in build/cuda-base; carry it with build/cuda
+#                                     ssm_cuda.cuh of commit REV (built with the config macros
+#                                     of BASE_DEFS, if any) and everything else as checked out,
+#                                     in build/cuda-base; carry it with build/cuda. E.g.
+#                                     BASE_REF=HEAD BASE_DEFS=-DSSM_CUDA_SSD_SHARED_CB=999 times
+#                                     a setting of this tree against its default
 #   sh bench/device_gpu.sh ab         each GPU canonical shape (bf16) timed by the base and the
 #                                     current bench_cuda in turn, twice -> $OUT/ab.txt
 # Several modes run in the order given: `sh bench/device_gpu.sh check bench`.
@@ -123,10 +126,10 @@ base_build() {
     git show "$BASE_REF:ssm_cuda.cuh" > build/cuda-base/ssm_cuda.cuh
     [ -f $B/bench_cuda.o ] || build
     sed 's|"\.\./ssm|"ssm|' tests/ssm_impl_cuda.cu > build/cuda-base/ssm_impl_cuda.cu   # ssm.h from -I.
-    $NVCC $NVFLAGS -t 0 -c build/cuda-base/ssm_impl_cuda.cu -o build/cuda-base/ssm_impl_cuda.o
+    $NVCC $NVFLAGS ${BASE_DEFS:-} -t 0 -c build/cuda-base/ssm_impl_cuda.cu -o build/cuda-base/ssm_impl_cuda.o
     $NVCC $GENCODE -o build/cuda-base/bench_cuda $B/bench_cuda.o build/cuda-base/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o \
         $B/bench_json.o -lcublas -lgomp -lm
-    echo "$BASE_REF ($(git rev-parse --short "$BASE_REF"))" > build/cuda-base/REF
+    echo "$BASE_REF ($(git rev-parse --short "$BASE_REF"))${BASE_DEFS:+ with $BASE_DEFS}" > build/cuda-base/REF
     set +e
     echo "== base: build/cuda-base/bench_cuda has the kernels of $(cat build/cuda-base/REF)"
 }
