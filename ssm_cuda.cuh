@@ -2006,8 +2006,11 @@ template <int SC> static __device__ __forceinline__ int ssm__cu_htc_s(const ssm_
 
 /* The S rows of one chunk of k or v (b, h fixed by base) into a 64-wide swizzled tile. A lane
    copies 16-byte part lane % 8 of rows lane / 8 + 4 i, whose swizzled place alternates between
-   two columns (row & 7 is r0 or r0 + 4), so the loop is one copy and two pointer steps. */
-template <typename TT, int SC>
+   two columns (row & 7 is r0 or r0 + 4), so the loop is one copy and two pointer steps. DENSE
+   (the token-major kernel; the windowed one, at its register cap, would spill): with S fixed
+   and rows 64 elements apart (one KV head, E = 64: the canonical shapes) every copy's source is
+   the lane's base plus a constant, so no copy needs 64-bit address arithmetic. */
+template <typename TT, int SC, bool DENSE = false>
 static __device__ __forceinline__ void ssm__cu_htc_load(const ssm__cu_hatt_args &a, const ssm__cu_cv &src, int64_t base,
                                                          int chunk, TT *buf, int lane) {
     const int part = lane % 8, r0 = lane / 8;
@@ -2016,6 +2019,14 @@ static __device__ __forceinline__ void ssm__cu_htc_load(const ssm__cu_hatt_args 
     const TT *g = (const TT *)src.p + base + ((int64_t)chunk * S + r0) * rs + part * 8;
     TT *d = buf + r0 * 64;
     const int c0 = ((part ^ r0) & 7) << 3, c1 = 4 * 64 + (((part ^ (r0 + 4)) & 7) << 3);
+    if (DENSE && SC && rs == 64) {
+#pragma unroll
+        for (int i = 0; i < SC / 8; ++i) {
+            ssm__cu_cp16(d + c0 + i * 512, g + i * 512);
+            ssm__cu_cp16(d + c1 + i * 512, g + 256 + i * 512);
+        }
+        return;
+    }
 #pragma unroll 8   /* S <= 64: whole */
     for (int i = 0; i < S / 8; ++i) {   /* S % 16 == 0: rows in steps of 8 */
         ssm__cu_cp16(d + c0, g);
@@ -2039,14 +2050,52 @@ static __device__ __forceinline__ void ssm__cu_htc_qfrag(const TT *const *qrow, 
                 qa[ks][hr + 2 * hh] = qrow[hr] ? __ldg((const unsigned *)(qrow[hr] + ks * 16 + hh * 8 + 2 * cq)) : 0u;
 }
 
+/* Each row's softmax numerators of raw scores sc in place, sc = 2^(sl2 sc - m), m the row's
+   largest sl2 sc (log2 units, sl2 = scale log2 e); mx = m and sum per half-tile row (gq, gq + 8),
+   reduced over the quad. FOLD (sl2 > 0, so that the largest sl2 sc is sl2 times the largest sc,
+   rounding being monotonic): sl2 goes into the exponent's FFMA, not one multiply per score. */
+template <bool FOLD>
+static __device__ __forceinline__ void ssm__cu_htc_softmax(float sl2, int nkt, float (&sc)[8][4], float *mx, float *sum) {
+    const unsigned full = 0xffffffffu;
+    mx[0] = mx[1] = -INFINITY;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+        if (nt < nkt)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                if (!FOLD) sc[nt][e] *= sl2;
+                mx[e >> 1] = fmaxf(mx[e >> 1], sc[nt][e]);
+            }
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 1));
+        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 2));
+        if (FOLD) mx[hr] *= sl2;
+    }
+    sum[0] = sum[1] = 0.0f;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+        if (nt < nkt)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                sc[nt][e] = ssm__cu_ex2(FOLD ? fmaf(sc[nt][e], sl2, -mx[e >> 1]) : sc[nt][e] - mx[e >> 1]);
+                sum[e >> 1] += sc[nt][e];
+            }
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+        sum[hr] += __shfl_xor_sync(full, sum[hr], 1);
+        sum[hr] += __shfl_xor_sync(full, sum[hr], 2);
+    }
+}
+
 /* S = Q K^T for one 16-row tile (Q fragments qa) against the chunk's keys staged in kbuf, then
-   each row's softmax numerators in place: sc = 2^(s - m), s in log2 units (scale * log2 e
-   folded in); mx and sum per half-tile row (gq, gq + 8), reduced over the quad. */
-template <typename TT, int SC>
+   each row's softmax numerators in place (ssm__cu_htc_softmax; FOLD: with a positive scale
+   folded into the exponent, in the token-major kernel: the windowed one, at its register cap,
+   would spill). */
+template <typename TT, int SC, bool FOLD = false>
 static __device__ __forceinline__ void ssm__cu_htc_scores(const ssm__cu_hatt_args &a, const uint32_t (&qa)[4][4],
                                                            const TT *kbuf, int lane, float (&sc)[8][4], float *mx,
                                                            float *sum) {
-    const unsigned full = 0xffffffffu;
     const int nkt = ssm__cu_htc_s<SC>(a) / 8;
     const TT *kb[2] = {kbuf + ssm__cu_swz(lane & 7, (lane >> 3) * 8), kbuf + ssm__cu_swz(lane & 7, 32 + (lane >> 3) * 8)};
 #pragma unroll
@@ -2063,34 +2112,8 @@ static __device__ __forceinline__ void ssm__cu_htc_scores(const ssm__cu_hatt_arg
         }
     }
     const float sl2 = a.scale * 1.4426950408889634f;
-    mx[0] = mx[1] = -INFINITY;
-#pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
-        if (nt < nkt)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                sc[nt][e] *= sl2;
-                mx[e >> 1] = fmaxf(mx[e >> 1], sc[nt][e]);
-            }
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 1));
-        mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(full, mx[hr], 2));
-    }
-    sum[0] = sum[1] = 0.0f;
-#pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
-        if (nt < nkt)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                sc[nt][e] = ssm__cu_ex2(sc[nt][e] - mx[e >> 1]);
-                sum[e >> 1] += sc[nt][e];
-            }
-#pragma unroll
-    for (int hr = 0; hr < 2; ++hr) {
-        sum[hr] += __shfl_xor_sync(full, sum[hr], 1);
-        sum[hr] += __shfl_xor_sync(full, sum[hr], 2);
-    }
+    if (FOLD && sl2 > 0.0f) ssm__cu_htc_softmax<true>(sl2, nkt, sc, mx, sum);
+    else ssm__cu_htc_softmax<false>(sl2, nkt, sc, mx, sum);
 }
 
 /* A row's factor w / l for its P V product, and its lse (natural log), from the max (log2
@@ -2543,7 +2566,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
         auto issue = [&](int m) {
             if (m < nload) {
                 if (!(m & 1)) islot = ssm__cu_htk_next(&irest);
-                ssm__cu_htc_load<TT, SC>(a, (m & 1) ? a.v : a.k, (m & 1) ? vbase : kbase, ssm__cu_htk_at(cs, islot),
+                ssm__cu_htc_load<TT, SC, true>(a, (m & 1) ? a.v : a.k, (m & 1) ? vbase : kbase, ssm__cu_htk_at(cs, islot),
                                      ring + m % SSM__HTK_NB * SSM__HTK_BUF, lane);
             }
             ssm__cu_cp_commit();
@@ -2558,7 +2581,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
             ssm__cu_cp_wait<SSM__HTK_NB - 1>();   /* K_j in */
             __syncwarp();
             float sc[8][4], mx[2], sum[2], f[2];
-            ssm__cu_htc_scores<TT, SC>(a, qa, ring + 2 * j % SSM__HTK_NB * SSM__HTK_BUF, lane, sc, mx, sum);
+            ssm__cu_htc_scores<TT, SC, true>(a, qa, ring + 2 * j % SSM__HTK_NB * SSM__HTK_BUF, lane, sc, mx, sum);
             const float wi = ssm__cu_htk_atf(ws, cur);
 #pragma unroll
             for (int hr = 0; hr < 2; ++hr) {

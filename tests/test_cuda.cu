@@ -882,14 +882,17 @@ static void check_deterministic(const char *name, dten *o, dten *lse, void *para
     free(first);
 }
 
+static float g_hsa_scale;   /* the scale of the hsa_attention cases (0: the default 1 / sqrt(E)) */
+
 static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, int64_t Lk, int64_t HQ, int64_t HK,
                                int64_t E, int64_t Ev, int64_t K, int64_t S, float sm_n, int with_lse, int strided,
                                int repeats) {
-    char name[200];
-    snprintf(name, sizeof name, "hsa_attention %s B=%lld Lq=%lld Lk=%lld HQ=%lld HK=%lld E=%lld Ev=%lld K=%lld S=%lld%s%s%s",
+    char name[200], scale[32] = "";
+    if (g_hsa_scale != 0.0f) snprintf(scale, sizeof scale, " scale=%g", (double)g_hsa_scale);
+    snprintf(name, sizeof name, "hsa_attention %s B=%lld Lq=%lld Lk=%lld HQ=%lld HK=%lld E=%lld Ev=%lld K=%lld S=%lld%s%s%s%s",
              dname(dt), (long long)B, (long long)Lq, (long long)Lk, (long long)HQ, (long long)HK, (long long)E,
              (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "",
-             repeats ? " repeats" : "");
+             repeats ? " repeats" : "", scale);
     far_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t C = Lk / S;
@@ -907,6 +910,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
     memset(&hp, 0, sizeof hp);
     hp.dtype = dt; hp.B = B; hp.Lq = Lq; hp.Lk = Lk; hp.HQ = HQ; hp.HK = HK; hp.E = E; hp.Ev = Ev; hp.K = K; hp.S = S;
     hp.sm_n = sm_n;
+    hp.scale = g_hsa_scale;
     ssm_hsa_attention_params dp = hp;
     hp.q = ht_in(q); hp.k = ht_in(k); hp.v = ht_in(v); hp.idx = ht_in(idx_ref); hp.w = ht_in(w); hp.o = ht_out(o);
     hp.lse = ht_out(lse);
@@ -1281,6 +1285,12 @@ static void run_props(props_rng *r) {
         prop_hsa_attention(r, d, 1, 60, 1024, 16, 1, 64, 64, 40, 16, 0.0f, 1, 0, 1);
         prop_hsa_attention(r, d, 1, 50, 480, 48, 1, 64, 64, 7, 48, 0.0f, 1, 0, 0);
         prop_hsa_attention(r, d, 1, 20, 18432, 16, 1, 64, 64, 12, 16, 0.0f, 1, 0, 0);
+        /* a negative scale (the tensor-core kernels fold a positive one into the exponent's
+           FFMA; a negative one takes the other softmax): token-major, windowed with S = 48 */
+        g_hsa_scale = -0.2f;
+        prop_hsa_attention(r, d, 1, 60, 512, 16, 1, 64, 64, 8, 64, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, d, 1, 90, 480, 4, 2, 64, 64, 7, 48, 1.0f, 1, 0, 0);
+        g_hsa_scale = 0.0f;
     }
     prop_graph(r);
     prop_errors();
