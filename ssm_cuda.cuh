@@ -89,9 +89,9 @@
      SSM_CUDA_SSD_SHARED_CB   4 (default): from this many heads per group (H / G) on, the
                               tensor-core ssd takes C B^T from a pre-pass that computes it once
                               per (chunk, group) instead of once per (chunk, head), and runs 8
-                              warps per item, each on half of P; below it, 4 warps per item
-                              compute C B^T themselves. A large value keeps every call on the
-                              4-warp kernel.
+                              warps per item, two on each pair of row tiles; below it, 4 warps
+                              per item compute C B^T themselves. A large value keeps every call
+                              on the 4-warp kernel.
      SSM_CUDA_HSA_PRECISE     1 (default): the tensor-core hsa_attention feeds its softmax
                               probabilities to P V as two 16-bit halves (hi + lo), so their
                               rounding stays out of the bf16 output error; 0: one 16-bit operand
@@ -3214,22 +3214,21 @@ template <bool SHARED> static __device__ __forceinline__ float ssm__cu_ssdt_cbsu
     return SHARED ? cb[hf * 2][e] : cb[hf * 2][e] + cb[hf * 2 + 1][e];
 }
 
-/* y[2u + {0, 1}] += A (16 x 16, rows of the tile, columns j0..j0+15) times
-   x[j0..j0+15][16 pp .. 16 pp + 15], pp = pp0 + u, u < NPP. */
-template <typename TT, bool SPLIT, int NPP>
+/* y[pt] += A (16 x 16, rows of the tile, columns j0..j0+15) times x[j0..j0+15][0..63]. */
+template <typename TT, bool SPLIT>
 static __device__ __forceinline__ void ssm__cu_ssdt_ax(float (*y)[4], const uint32_t *ah, const uint32_t *al, const TT *s_x,
-                                                    int j0, int pp0, int lane) {
+                                                    int j0, int lane) {
     constexpr int XS = 64 + 8;
-    const TT *base = s_x + (j0 + (lane & 7) + ((lane >> 3) & 1) * 8) * XS + (lane >> 4) * 8 + pp0 * 16;
+    const TT *base = s_x + (j0 + (lane & 7) + ((lane >> 3) & 1) * 8) * XS + (lane >> 4) * 8;
 #pragma unroll
-    for (int u = 0; u < NPP; ++u) {
+    for (int pp = 0; pp < 4; ++pp) {
         uint32_t xb[4];
-        ssm__cu_ldsm4t(xb, base + u * 16);
-        ssm__cu_mm<TT>::mma(y[2 * u], ah, xb[0], xb[1]);
-        ssm__cu_mm<TT>::mma(y[2 * u + 1], ah, xb[2], xb[3]);
+        ssm__cu_ldsm4t(xb, base + pp * 16);
+        ssm__cu_mm<TT>::mma(y[2 * pp], ah, xb[0], xb[1]);
+        ssm__cu_mm<TT>::mma(y[2 * pp + 1], ah, xb[2], xb[3]);
         if (SPLIT) {
-            ssm__cu_mm<TT>::mma(y[2 * u], al, xb[0], xb[1]);
-            ssm__cu_mm<TT>::mma(y[2 * u + 1], al, xb[2], xb[3]);
+            ssm__cu_mm<TT>::mma(y[2 * pp], al, xb[0], xb[1]);
+            ssm__cu_mm<TT>::mma(y[2 * pp + 1], al, xb[2], xb[3]);
         }
     }
 }
@@ -3313,78 +3312,81 @@ static __device__ __forceinline__ int ssm__cu_ssdt_crow_shift(const uint32_t (*c
     return ssm__cu_f16_shift(__float_as_uint(v) >> 23);
 }
 
-/* The outputs of row tile mt, columns p in [16 pp0, 16 (pp0 + NPP)): exp(cum_i0) C S_in^T, the
-   earlier column tiles, r_i, the diagonal tile, then D x, the z gate and the store. PRECISE:
-   S_in in shared memory is f16 (hi + lo for f16 activations) scaled by 1 / s_un (see
-   ssm__cu_f16_shift). SHARED: C B^T comes from the pre-pass (in s.cbt), so C is needed for Y_off
-   only, and cf then takes the C of row tile mt_next (if >= 0) while the rest of this tile runs. */
-template <typename TT, int NN, bool PRECISE, bool SHARED, int NPP>
-static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
-                                                      int mt, uint32_t (*cf)[4], int mt_next, const TT *cg, int pp0, const ssm__cu_ssdt_tiles<TT> &s, float s_un, int lane) {
+/* The outputs of row tile mt are built in steps (ssm__cu_ssdt_rows strings them together):
+   ssm__cu_ssdt_yoff sets y to exp(cum_i0) C S_in^T, ssm__cu_ssdt_cols adds a range of earlier
+   column tiles, ssm__cu_ssdt_finish applies r_i, adds the diagonal tile, D x and the z gate, and
+   stores. The shared kernel splits a row tile's column range over two warps (see
+   ssm__cu_ssd_tc_kernel).
+
+   Y_off: PRECISE, S_in in shared memory is f16 (hi + lo for f16 activations) scaled by 1 / s_un
+   (see ssm__cu_f16_shift). */
+template <typename TT, int NN, bool PRECISE>
+static __device__ __forceinline__ void ssm__cu_ssdt_yoff(const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s, int mt,
+                                                      float s_un, int lane, float (*y)[4]) {
     typedef ssm__cu_mm<TT> M;
     typedef ssm__cu_mm<__half> H;
-    constexpr int MT = SSM__SSDT_Q / 16, BS = NN + 8, XS = 64 + 8, NPT = 2 * NPP;
-    const int i0 = mt * 16, gq = lane / 4, cq = lane % 4, ia = i0 + gq, ib = ia + 8;
-    float y[NPT][4];
+    constexpr int BS = NN + 8;
 #pragma unroll
-    for (int pt = 0; pt < NPT; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
-    {
-        const int srow = (lane >> 4) * 8 + (lane & 7) + pp0 * 16, scol = ((lane >> 3) & 1) * 8;
-        float f = s.E[mt];
-        if (PRECISE && ssm__cu_ssdt_yoff_f16<TT>::one_pass) {
-            const int ea = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 0), eb = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 1);
-            const float ca = ssm__cu_pow2(14 - ea), cb = ssm__cu_pow2(14 - eb);
+    for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
+    const int srow = (lane >> 4) * 8 + (lane & 7), scol = ((lane >> 3) & 1) * 8;
+    float f = s.E[mt];
+    if (PRECISE && ssm__cu_ssdt_yoff_f16<TT>::one_pass) {
+        const int ea = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 0), eb = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 1);
+        const float ca = ssm__cu_pow2(14 - ea), cb = ssm__cu_pow2(14 - eb);
 #pragma unroll
-            for (int k = 0; k < NN / 16; ++k) {
-                uint32_t ch[4];
+        for (int k = 0; k < NN / 16; ++k) {
+            uint32_t ch[4];
 #pragma unroll
-                for (int r = 0; r < 4; ++r) {
-                    const float c = r & 1 ? cb : ca;
-                    ch[r] = H::pack(M::half_at(cf[k][r], 0) * c, M::half_at(cf[k][r], 1) * c);
-                }
-#pragma unroll
-                for (int u = 0; u < NPP; ++u) {
-                    uint32_t sb[4];
-                    ssm__cu_ldsm4(sb, s.sh + (u * 16 + srow) * BS + k * 16 + scol);
-                    H::mma(y[2 * u], ch, sb[0], sb[1]);
-                    H::mma(y[2 * u + 1], ch, sb[2], sb[3]);
-                }
+            for (int r = 0; r < 4; ++r) {
+                const float c = r & 1 ? cb : ca;
+                ch[r] = H::pack(M::half_at(cf[k][r], 0) * c, M::half_at(cf[k][r], 1) * c);
             }
-            /* undone in two steps, so that no factor over- or underflows */
 #pragma unroll
-            for (int pt = 0; pt < NPT; ++pt) {
-                y[pt][0] *= ssm__cu_pow2(ea - 14), y[pt][1] *= ssm__cu_pow2(ea - 14);
-                y[pt][2] *= ssm__cu_pow2(eb - 14), y[pt][3] *= ssm__cu_pow2(eb - 14);
+            for (int pp = 0; pp < 4; ++pp) {
+                uint32_t sb[4];
+                ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
+                H::mma(y[2 * pp], ch, sb[0], sb[1]);
+                H::mma(y[2 * pp + 1], ch, sb[2], sb[3]);
             }
-            f *= s_un;
-        } else {
-#pragma unroll
-            for (int k = 0; k < NN / 16; ++k)
-#pragma unroll
-                for (int u = 0; u < NPP; ++u) {
-                    uint32_t sb[4];
-                    ssm__cu_ldsm4(sb, s.sh + (u * 16 + srow) * BS + k * 16 + scol);
-                    M::mma(y[2 * u], cf[k], sb[0], sb[1]);
-                    M::mma(y[2 * u + 1], cf[k], sb[2], sb[3]);
-                    if (PRECISE) {
-                        ssm__cu_ldsm4(sb, s.sl + (u * 16 + srow) * BS + k * 16 + scol);
-                        M::mma(y[2 * u], cf[k], sb[0], sb[1]);
-                        M::mma(y[2 * u + 1], cf[k], sb[2], sb[3]);
-                    }
-                }
-            if (PRECISE) f *= s_un;
         }
+        /* undone in two steps, so that no factor over- or underflows */
 #pragma unroll
-        for (int pt = 0; pt < NPT; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
+        for (int pt = 0; pt < 8; ++pt) {
+            y[pt][0] *= ssm__cu_pow2(ea - 14), y[pt][1] *= ssm__cu_pow2(ea - 14);
+            y[pt][2] *= ssm__cu_pow2(eb - 14), y[pt][3] *= ssm__cu_pow2(eb - 14);
+        }
+        f *= s_un;
+    } else {
+#pragma unroll
+        for (int k = 0; k < NN / 16; ++k)
+#pragma unroll
+            for (int pp = 0; pp < 4; ++pp) {
+                uint32_t sb[4];
+                ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
+                M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
+                M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                if (PRECISE) {
+                    ssm__cu_ldsm4(sb, s.sl + (pp * 16 + srow) * BS + k * 16 + scol);
+                    M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
+                    M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+                }
+            }
+        if (PRECISE) f *= s_un;
     }
-    if (SHARED && mt_next >= 0 && mt_next * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], mt_next * 16, q, lane, cf);
-    /* earlier column tiles: (C B^T) R_IJ g_j dt_j, times x. C B^T of a tile is taken one tile
-       ahead, so that its mma chains (or loads) overlap the previous tile's products with x (the
-       loop is otherwise serial: each tile's C B^T feeds its own product); the last one taken is
-       the diagonal tile's (column tile mt). */
-    float cb[4][4];
-    ssm__cu_ssdt_cbtile<TT, NN, SHARED>(cf, s.b, s.cbt, mt, 0, lane, cb);
-    for (int jt = 0; jt < mt; ++jt) {
+#pragma unroll
+    for (int pt = 0; pt < 8; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
+}
+
+/* y += column tiles [jt0, jt1) of row tile mt (jt1 <= mt): (C B^T) R_IJ g_j dt_j, times x. cb holds
+   C B^T of tile (mt, jt0) on entry and of (mt, jt1) on return: it is taken one tile ahead, so that
+   its mma chains (or its loads) overlap the previous tile's products with x (the loop is
+   otherwise serial: each tile's C B^T feeds its own product). */
+template <typename TT, int NN, bool PRECISE, bool SHARED>
+static __device__ __forceinline__ void ssm__cu_ssdt_cols(const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s, int mt,
+                                                      int jt0, int jt1, int lane, float (*cb)[4], float (*y)[4]) {
+    constexpr int MT = SSM__SSDT_Q / 16;
+    const int cq = lane % 4;
+    for (int jt = jt0; jt < jt1; ++jt) {
         const int j0 = jt * 16;
         float mv[2][4];
         const float R = s.R[mt * MT + jt];
@@ -3400,14 +3402,24 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
         uint32_t ah[4], al[4];
         ssm__cu_operand<TT, PRECISE>(mv, ah, al);
         ssm__cu_ssdt_cbtile<TT, NN, SHARED>(cf, s.b, s.cbt, mt, jt + 1, lane, cb);
-        ssm__cu_ssdt_ax<TT, PRECISE, NPP>(y, ah, al, s.x, j0, pp0, lane);
+        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, j0, lane);
     }
+}
+
+/* y *= r_i, then the diagonal tile (its C B^T in cb): exp(min(v_i - v_j, 0)) dt_j for j <= i;
+   then D x, the z gate and the store. */
+template <typename TT, bool PRECISE, bool SHARED>
+static __device__ __forceinline__ void ssm__cu_ssdt_finish(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
+                                                        int mt, const ssm__cu_ssdt_tiles<TT> &s, const float (*cb)[4], int lane,
+                                                        float (*y)[4]) {
+    typedef ssm__cu_mm<TT> M;
+    constexpr int XS = 64 + 8;
+    const int i0 = mt * 16, gq = lane / 4, cq = lane % 4, ia = i0 + gq, ib = ia + 8;
     {
         const float ra = s.r[ia], rb = s.r[ib];
 #pragma unroll
-        for (int pt = 0; pt < NPT; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
+        for (int pt = 0; pt < 8; ++pt) y[pt][0] *= ra, y[pt][1] *= ra, y[pt][2] *= rb, y[pt][3] *= rb;
     }
-    /* the diagonal tile (its C B^T in cb): exp(min(v_i - v_j, 0)) dt_j for j <= i */
     {
         float mv[2][4];
         const float va = s.v[ia], vb = s.v[ib];
@@ -3422,7 +3434,7 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
             }
         uint32_t ah[4], al[4];
         ssm__cu_operand<TT, PRECISE>(mv, ah, al);
-        ssm__cu_ssdt_ax<TT, PRECISE, NPP>(y, ah, al, s.x, i0, pp0, lane);
+        ssm__cu_ssdt_ax<TT, PRECISE>(y, ah, al, s.x, i0, lane);
     }
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
@@ -3430,9 +3442,9 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
         if (i >= q) continue;
         TT *orow = (TT *)(uintptr_t)a.out.p + it.b * a.out.s[0] + (it.t0 + i) * a.out.s[1] + h * a.out.s[2];
 #pragma unroll
-        for (int u = 0; u < NPT; ++u) {
-            const int p = (pp0 * 2 + u) * 8 + 2 * cq;
-            float y0 = y[u][2 * hr], y1 = y[u][2 * hr + 1];
+        for (int pt = 0; pt < 8; ++pt) {
+            const int p = pt * 8 + 2 * cq;
+            float y0 = y[pt][2 * hr], y1 = y[pt][2 * hr + 1];
             if (a.Dskip.p) {
                 const uint32_t xx = *(const uint32_t *)(s.x + i * XS + p);
                 y0 += s.D[p] * M::half_at(xx, 0);
@@ -3446,6 +3458,18 @@ static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args 
             __stcs((unsigned *)(orow + p), M::pack(y0, y1));   /* streamed past L2 (see ssm__cu_l2_evict_first) */
         }
     }
+}
+
+/* All of row tile mt on one warp. */
+template <typename TT, int NN, bool PRECISE, bool SHARED>
+static __device__ __forceinline__ void ssm__cu_ssdt_rows(const ssm__cu_ssd_args &a, const ssm__cu_ssd_item &it, int64_t h, int q,
+                                                      int mt, const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s,
+                                                      float s_un, int lane) {
+    float y[8][4], cb[4][4];
+    ssm__cu_ssdt_yoff<TT, NN, PRECISE>(cf, s, mt, s_un, lane, y);
+    ssm__cu_ssdt_cbtile<TT, NN, SHARED>(cf, s.b, s.cbt, mt, 0, lane, cb);
+    ssm__cu_ssdt_cols<TT, NN, PRECISE, SHARED>(cf, s, mt, 0, mt, lane, cb, y);
+    ssm__cu_ssdt_finish<TT, PRECISE, SHARED>(a, it, h, q, mt, s, cb, lane, y);
 }
 
 /* Copies rows [0, q) of a token-major tile of `parts` 16-byte parts per row into shared memory
@@ -3505,15 +3529,14 @@ __global__ void __launch_bounds__(32 * SSM__SSDT_CBW) ssm__cu_ssd_cb_kernel(ssm_
     *(float4 *)(dst + 128) = make_float4(cb[2][0] + cb[3][0], cb[2][1] + cb[3][1], cb[2][2] + cb[3][2], cb[2][3] + cb[3][3]);
 }
 
-/* An item on W warps: 4, each on two row tiles (mt, 7 - mt) and all of P, computing C B^T
-   itself; or SHARED, 8, C B^T from the pre-pass, each warp on two row tiles and half of P
-   (warps w and w + 4 share the row tiles). The local state is split over the warps by n
-   (4 ranges) and, with 8 warps, by p (2 halves). */
+/* An item on W warps: 4, each on two row tiles (mt, 7 - mt), computing C B^T itself; or SHARED,
+   8, C B^T from the pre-pass, two warps on each pair of row tiles (see the row tiles below). The
+   local state is split over the warps by n (4 ranges) and, with 8 warps, by p (2 halves). */
 template <typename TT, int NN, bool PRECISE, bool SHARED>
 __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(ssm__cu_ssd_args a) {
     typedef ssm__cu_ssdt_shape<NN, SHARED> SH;
     typedef ssm__cu_mm<TT> M;
-    constexpr int W = SHARED ? 8 : 4, NT = 32 * W, MTW = 16 / W, NPP = SHARED ? 2 : 4;
+    constexpr int W = SHARED ? 8 : 4, NT = 32 * W, MTW = 16 / W;
     constexpr int QT = SSM__SSDT_Q, MT = SH::MT, BS = SH::BS, XS = SH::XS, NTW = NN / 8 / 4;
     __shared__ unsigned long long s_next;
     __shared__ float s_smax[W];   /* per warp: largest finite |S_in| */
@@ -3619,11 +3642,16 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
             }
         }
 
-        /* The warp's two row tiles, the larger one first when SHARED (its C B^T loads give the
-           second one's C time to land); the first one's C loads while S_in is added in and
-           published (SHARED: while it is published, when the local state's registers are free). */
-        const int first = SHARED ? MT - 1 - nw : warp, second = SHARED ? nw : MT - 1 - warp;
-        const int mpre = first * 16 < q ? first : second;
+        /* Row tiles. 4 warps: warp w takes tiles w and 7 - w, whole. SHARED, 8 warps: warps w and
+           w + 4 share tiles lo = w and hi = 7 - w, nine column tiles (and two Y_off) in all. Warp w
+           takes Y_off of hi and its column tiles 0..3; warp w + 4 all of lo, then hi's column
+           tiles 4..hi - 1, the barrier, warp w's partial sum (left in shared memory, in the place
+           of the C B^T tiles it has used), hi's diagonal tile and the stores. Each has Y_off and
+           four column tiles' work before the barrier. The first row tile's C loads while S_in is
+           added in and published (SHARED: while it is published, when the local state's
+           registers are free). */
+        const int lo = nw, hi = MT - 1 - nw;
+        const int first = SHARED ? (warp < 4 ? hi : lo) : warp, second = MT - 1 - warp;
         uint32_t cf0[NN / 16][4], cf1[NN / 16][4];
         if (!SHARED && first * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], first * 16, q, lane, cf0);
 
@@ -3691,7 +3719,7 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
                         __stcg((float2 *)(cbase + (mt * 16 + hr * 8) * NN + nt * 8),
                                make_float2(st[mt][nt][2 * hr], st[mt][nt][2 * hr + 1]));
         }
-        if (SHARED && mpre * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], mpre * 16, q, lane, cf0);
+        if (SHARED && first * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], first * 16, q, lane, cf0);
         if (SHARED) ssm__cu_cp_wait_all();   /* C B^T tiles, visible to all after the barrier */
         if (it.last && a.hlast.p) {
 #pragma unroll
@@ -3711,16 +3739,41 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
         __syncthreads();
         if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
 
-        /* the row tiles (SHARED: cf0 takes the second one's C during the first; else the
-           second one's C loads into cf1 during the first) */
-        const int pp0 = SHARED ? (warp / 4) * NPP : 0;
-        if (!SHARED && second * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], second * 16, q, lane, cf1);
-        if (first * 16 < q)
-            ssm__cu_ssdt_rows<TT, NN, PRECISE, SHARED, NPP>(a, it, h, q, first, cf0, SHARED ? second : -1, cg, pp0, s, s_un,
-                                                            lane);
-        if (second * 16 < q)
-            ssm__cu_ssdt_rows<TT, NN, PRECISE, SHARED, NPP>(a, it, h, q, second, SHARED ? cf0 : cf1, -1, cg, pp0, s, s_un,
-                                                            lane);
+        if (!SHARED) {   /* the second row tile's C loads during the first */
+            if (second * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], second * 16, q, lane, cf1);
+            if (first * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE, false>(a, it, h, q, first, cf0, s, s_un, lane);
+            if (second * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE, false>(a, it, h, q, second, cf1, s, s_un, lane);
+        } else {
+            float y[8][4], cb[4][4];
+            float *part = s.cbt + hi * (hi + 1) / 2 * 256 + lane * 4;   /* hi's C B^T tiles 0..3 */
+            if (warp < 4) {
+                if (hi * 16 < q) {
+                    ssm__cu_ssdt_yoff<TT, NN, PRECISE>(cf0, s, hi, s_un, lane, y);
+                    ssm__cu_ssdt_cbtile<TT, NN, true>(cf0, s.b, s.cbt, hi, 0, lane, cb);
+                    ssm__cu_ssdt_cols<TT, NN, PRECISE, true>(cf0, s, hi, 0, 4, lane, cb, y);
+                    /* each lane overwrites only the tile elements it read itself */
+#pragma unroll
+                    for (int pt = 0; pt < 8; ++pt) *(float4 *)(part + pt * 128) = make_float4(y[pt][0], y[pt][1], y[pt][2], y[pt][3]);
+                }
+            } else {
+                if (lo * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE, true>(a, it, h, q, lo, cf0, s, s_un, lane);
+                if (hi * 16 < q) {
+#pragma unroll
+                    for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
+                    ssm__cu_ssdt_cbtile<TT, NN, true>(cf0, s.b, s.cbt, hi, 4, lane, cb);
+                    ssm__cu_ssdt_cols<TT, NN, PRECISE, true>(cf0, s, hi, 4, hi, lane, cb, y);
+                }
+            }
+            __syncthreads();   /* warp w's partial sum of hi is in */
+            if (warp >= 4 && hi * 16 < q) {
+#pragma unroll
+                for (int pt = 0; pt < 8; ++pt) {
+                    const float4 u = *(const float4 *)(part + pt * 128);
+                    y[pt][0] += u.x, y[pt][1] += u.y, y[pt][2] += u.z, y[pt][3] += u.w;
+                }
+                ssm__cu_ssdt_finish<TT, PRECISE, true>(a, it, h, q, hi, s, cb, lane, y);
+            }
+        }
     }
 }
 
