@@ -21,9 +21,11 @@
 #                                     of BASE_DEFS, if any) and everything else as checked out,
 #                                     in build/cuda-base; carry it with build/cuda. E.g.
 #                                     BASE_REF=HEAD BASE_DEFS=-DSSM_CUDA_SSD_SHARED_CB=999 times
-#                                     a setting of this tree against its default
-#   sh bench/device_gpu.sh ab         each GPU canonical shape (bf16) timed by the base and the
-#                                     current bench_cuda in turn, twice -> $OUT/ab.txt
+#                                     a setting of this tree against its default. BASE_DIR=DIR
+#                                     (default build/cuda-base) keeps several bases apart
+#   sh bench/device_gpu.sh ab         each GPU canonical shape (bf16; AB_SHAPES=... for some)
+#                                     timed by the base (BASE_DIR) and the current bench_cuda in
+#                                     turn, twice -> $OUT/ab.txt (ab-DIRNAME.txt with BASE_DIR)
 # Several modes run in the order given: `sh bench/device_gpu.sh check bench`.
 #
 # Each leg runs under its own timeout, and the last lines printed are a short summary. The
@@ -38,6 +40,8 @@ GENCODE="-gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_90,code=sm_
 NVFLAGS="-std=c++17 -O2 -lineinfo -I. $GENCODE -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings"
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -I."
 GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BD=${BASE_DIR:-build/cuda-base}                                   # the base build of `base` and `ab`
+ABF=$OUT/ab${BASE_DIR:+-$(basename "${BASE_DIR:-}")}.txt            # the A/B table
 mkdir -p "$OUT" "$B"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
 
@@ -122,30 +126,30 @@ bench_leg() {
 base_build() {
     [ -n "${BASE_REF:-}" ] || { echo "device_gpu.sh base: set BASE_REF to a commit" >&2; return 2; }
     set -e
-    mkdir -p build/cuda-base
-    git show "$BASE_REF:ssm_cuda.cuh" > build/cuda-base/ssm_cuda.cuh
+    mkdir -p $BD
+    git show "$BASE_REF:ssm_cuda.cuh" > $BD/ssm_cuda.cuh
     [ -f $B/bench_cuda.o ] || build
-    sed 's|"\.\./ssm|"ssm|' tests/ssm_impl_cuda.cu > build/cuda-base/ssm_impl_cuda.cu   # ssm.h from -I.
-    $NVCC $NVFLAGS ${BASE_DEFS:-} -t 0 -c build/cuda-base/ssm_impl_cuda.cu -o build/cuda-base/ssm_impl_cuda.o
-    $NVCC $GENCODE -o build/cuda-base/bench_cuda $B/bench_cuda.o build/cuda-base/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o \
+    sed 's|"\.\./ssm|"ssm|' tests/ssm_impl_cuda.cu > $BD/ssm_impl_cuda.cu   # ssm.h from -I.
+    $NVCC $NVFLAGS ${BASE_DEFS:-} -t 0 -c $BD/ssm_impl_cuda.cu -o $BD/ssm_impl_cuda.o
+    $NVCC $GENCODE -o $BD/bench_cuda $B/bench_cuda.o $BD/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o \
         $B/bench_json.o -lcublas -lgomp -lm
-    echo "$BASE_REF ($(git rev-parse --short "$BASE_REF"))${BASE_DEFS:+ with $BASE_DEFS}" > build/cuda-base/REF
+    echo "$BASE_REF ($(git rev-parse --short "$BASE_REF"))${BASE_DEFS:+ with $BASE_DEFS}" > $BD/REF
     set +e
-    echo "== base: build/cuda-base/bench_cuda has the kernels of $(cat build/cuda-base/REF)"
+    echo "== base: $BD/bench_cuda has the kernels of $(cat $BD/REF)"
 }
 
 AB_SHAPES=${AB_SHAPES:-"gpu.scan.m1 gpu.ssd.m2 gpu.ssd.m2.long gpu.step.m2 gpu.conv gpu.hsa.4k gpu.hsa.16k gpu.hsa.64k gpu.hsa.g1.16k"}
 ab_leg() {
     ensure_built
-    [ -x build/cuda-base/bench_cuda ] || { echo "device_gpu.sh ab: no build/cuda-base/bench_cuda (run the base mode here)" >&2; return 2; }
-    echo "== A/B, bf16, cold L2: base = kernels of $(cat build/cuda-base/REF 2>/dev/null), new = this tree ($GIT)" | tee "$OUT/ab.txt"
+    [ -x $BD/bench_cuda ] || { echo "device_gpu.sh ab: no $BD/bench_cuda (run the base mode here)" >&2; return 2; }
+    echo "== A/B, bf16, cold L2: base = kernels of $(cat $BD/REF 2>/dev/null), new = this tree ($GIT)" | tee "$ABF"
     for round in 1 2; do
         for shape in $AB_SHAPES; do
             for side in base new; do
-                bin=$B/bench_cuda; [ $side = base ] && bin=build/cuda-base/bench_cuda
+                bin=$B/bench_cuda; [ $side = base ] && bin=$BD/bench_cuda
                 line=$(timeout 120 $bin --no-ceilings --no-f32 --only "$shape" --out "$OUT/ab_tmp.json" 2>&1 |
                        grep -E "^$shape +bf16 " | tail -n 1)
-                echo "round $round $side: ${line:-$shape: no result}" | tee -a "$OUT/ab.txt"
+                echo "round $round $side: ${line:-$shape: no result}" | tee -a "$ABF"
             done
         done
     done
@@ -173,9 +177,10 @@ profile_leg() {
     tar czf "$OUT/profile.tar.gz" -C "$OUT" profile && rm -rf "$P"
 }
 
-if [ "$MODES" != build ] && [ "$MODES" != base ]; then   # the logs and summary hold this run's legs only
-    for f in test.log sanitize.log summary.txt; do : > "$OUT/$f"; done
-fi
+case " $MODES " in   # the logs and summary hold this run's legs only (a run of build, base or ab keeps them)
+*" check "* | *" sanitize "* | *" test "* | *" bench "* | *" all "* | *" profile "*)
+    for f in test.log sanitize.log summary.txt; do : > "$OUT/$f"; done ;;
+esac
 for mode in $MODES; do
     case "$mode" in
     build) build 2>&1 | tee "$OUT/build.log" ;;
