@@ -52,15 +52,22 @@
      cu_seqlens offsets are clamped to [0, L], and nothing is ever read or written out of
      bounds. Give the CPU validate() a copy when you need the checks.
    - Workspace: ssd always needs one (work counters, flags and the f32 states passed between
-     chunks: 2 x rows x H x P x N floats plus small parts); selective_scan needs one when it
-     cuts time into chunks (small B*D); the other ops need none (size 0, NULL is fine). The
-     query gives the size for the current device; pass at least that many bytes of device
-     memory (any alignment); SSM_ERR_ARG when it is missing or too small. The size depends only
-     on the shapes and the device, so one buffer sized for the largest call can be reused by
-     calls ordered on one stream.
+     chunks: 2 x rows x H x P x N floats plus small parts; with many heads per group also the
+     C B^T tiles of every chunk, 36 KB per chunk and group, see SSM_CUDA_SSD_SHARED_CB);
+     selective_scan needs one when it cuts time into chunks (small B*D); the other ops need
+     none (size 0, NULL is fine). The query gives the size for the current device; pass at
+     least that many bytes of device memory (any alignment); SSM_ERR_ARG when it is missing or
+     too small. The size depends only on the shapes and the device, so one buffer sized for the
+     largest call can be reused by calls ordered on one stream.
    - Errors: argument errors as on the CPU; SSM_ERR_UNSUPPORTED for selective_scan with
-     N > 512 (the states of a channel live in registers); SSM_ERR_DEVICE when a CUDA call or a
-     kernel launch fails (cudaGetLastError is read, and so cleared, after the launches).
+     N > 512 (the states of a channel live in registers), and where a block may not have the
+     shared memory a call needs (selective_scan with N > 256: 131 KB, more than sm_86 and sm_89
+     give; ssd: 66 KB); SSM_ERR_DEVICE when a CUDA call or a kernel launch fails
+     (cudaGetLastError is read, and so cleared, after the launches and after a failed call).
+   - Smaller GPUs: fast kernels that need more shared memory than a block may have on the
+     device give way to ones that need less (ssd's tensor-core kernels need 110-115 KB; the
+     token-major hsa kernel runs fewer warps a block below 193 KB, the windowed one needs
+     223 KB), with results as good.
    - ssd chunks: the tensor-core kernel runs chunks of min(Q, 128) tokens, the general one
      min(Q, 512), which computes the same function (SPEC §3: results must not depend on Q).
    - Results are not bit-identical to the CPU (other summation orders, tensor-core products)
@@ -230,15 +237,29 @@ static int ssm__cu_rows_multiple(const ssm__cu_cv *v, int rank, int64_t elems) {
 
 /* ---------------------------------------------------------------- device and workspace */
 
-static int ssm__cu_sm_count(void) {
+static int ssm__cu_dev_attr(cudaDeviceAttr attr) {   /* of the current device; 0 if unknown */
     int dev = 0, n = 0;
     if (cudaGetDevice(&dev) != cudaSuccess) return 0;
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&n, attr, dev) != cudaSuccess) return 0;
     return n;
+}
+static int ssm__cu_sm_count(void) { return ssm__cu_dev_attr(cudaDevAttrMultiProcessorCount); }
+
+/* Whether a block whose dynamic shared memory is `bytes` can run on the current device: sm_90
+   lets a block opt into 227 KB, sm_80 163 KB, sm_86 and sm_89 99 KB. Kernels that need more
+   than the device has give way to ones that need less (the margin is for static shared memory). */
+static int ssm__cu_smem_fits(size_t bytes) {
+    return bytes + 1024 <= (size_t)ssm__cu_dev_attr(cudaDevAttrMaxSharedMemoryPerBlockOptin);
 }
 
 /* Launch errors: a failed launch leaves its error to be read (and cleared) here. */
 static ssm_status ssm__cu_launched(void) { return cudaGetLastError() == cudaSuccess ? SSM_OK : SSM_ERR_DEVICE; }
+/* A failed runtime call: its error is cleared too, so that the next call's launches are not
+   blamed for it. */
+static ssm_status ssm__cu_failed(void) {
+    (void)cudaGetLastError();
+    return SSM_ERR_DEVICE;
+}
 
 /* Scratch carved from the caller's workspace, each piece 256-byte aligned. With base NULL it
    only counts, which is how the size queries use it. */
@@ -640,7 +661,7 @@ SSM_CUDA_API ssm_status ssm_cuda_conv1d(const ssm_conv1d_params *p, cudaStream_t
     a.vec = a.x.s[2] == 1 && a.out.s[2] == 1 && ssm__cu_aligned(a.x.p, 16) && ssm__cu_aligned(a.out.p, 16) &&
             ssm__cu_rows_multiple(&a.x, 3, 8) && ssm__cu_rows_multiple(&a.out, 3, 8);
     if (a.B * a.D * a.L == 0 && !(a.slast.p && a.nseq * a.D > 0)) return SSM_OK;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    if ((sms = ssm__cu_sm_count()) <= 0) return ssm__cu_failed();
     SSM__DISPATCH_DTYPE(p->dtype, T, return ssm__cu_conv_dispatch<T>(a, p->W, sms, stream));
 }
 
@@ -1492,7 +1513,7 @@ static ssm_status ssm__cu_scan_run(const ssm__cu_scan_args &a, const ssm__cu_sca
                                  (int)pl.smem) != cudaSuccess ||
             cudaFuncSetAttribute(ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  (int)pl.smem) != cudaSuccess)
-            return SSM_ERR_DEVICE;
+            return ssm__cu_failed();
     }
     if (a.NC > 1) SSM__CU_LAUNCH(grid, SSM__SCAN_THREADS, pl.smem, stream, ssm__cu_scan_kernel<T, NPT, false, SHARED, VEC>)(a);
     SSM__CU_LAUNCH(grid, SSM__SCAN_THREADS, pl.smem, stream, ssm__cu_scan_kernel<T, NPT, true, SHARED, VEC>)(a);
@@ -1548,9 +1569,10 @@ SSM_CUDA_API ssm_status ssm_cuda_selective_scan(const ssm_selective_scan_params 
     int sms;
     if (st != SSM_OK) return st;
     if (p->N > 512) return SSM_ERR_UNSUPPORTED;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    if ((sms = ssm__cu_sm_count()) <= 0) return ssm__cu_failed();
     ssm__cu_scan_fill(&a, p);
     pl = ssm__cu_scan_make_plan(&a, p->dtype, sms);
+    if (!ssm__cu_smem_fits(pl.smem)) return SSM_ERR_UNSUPPORTED;   /* N > 256 below 131 KB a block */
     ssm__cu_scan_carve(&ar, p, &pl, &a.ws_h, &a.ws_dec, &a.ws_final);
     if ((st = ssm__cu_check_ws(ssm__cu_arena_bytes(&ar), workspace, workspace_size)) != SSM_OK) return st;
     a.LPC = pl.lpc;
@@ -1728,7 +1750,7 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_select(const ssm_hsa_select_params *p, cuda
     a.w = SSM__IN_VIEW(p->w, 4, a.B, a.Lq, a.HR, a.K);
     total = a.B * a.Lq * a.HR;
     if (total == 0) return SSM_OK;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    if ((sms = ssm__cu_sm_count()) <= 0) return ssm__cu_failed();
     SSM__DISPATCH_DTYPE(p->dtype, T,
                         SSM__CU_LAUNCH(ssm__cu_blocks(total * 32, 32 * SSM__HSEL_WARPS, sms * 4),
                                        32 * SSM__HSEL_WARPS, 0, stream, ssm__cu_hsel_kernel<T>)(a));
@@ -2526,8 +2548,8 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
     const int K = (int)a.K, nsub = (int)(a.G / 16);
     TT *ring = (TT *)ssm__cu_dyn_smem() + warp * SSM__HTK_NB * SSM__HTK_BUF;
     const int64_t ntiles = a.B * a.HK * a.Lq * nsub;
-    for (int64_t tile = (int64_t)blockIdx.x * SSM__HTK_WARPS + warp; tile < ntiles;
-         tile += (int64_t)gridDim.x * SSM__HTK_WARPS) {
+    const int nwarps = blockDim.x / 32;   /* SSM__HTK_WARPS, or fewer where shared memory is smaller */
+    for (int64_t tile = (int64_t)blockIdx.x * nwarps + warp; tile < ntiles; tile += (int64_t)gridDim.x * nwarps) {
         const int sub = (int)(tile % nsub);
         const int64_t t = (tile / nsub) % a.Lq, h = (tile / (nsub * a.Lq)) % a.HK, b = tile / (nsub * a.Lq * a.HK);
         const int64_t hq0 = h * a.G + sub * 16, kbase = b * a.k.s[0] + h * a.k.s[2], vbase = b * a.v.s[0] + h * a.v.s[2];
@@ -2614,7 +2636,7 @@ __global__ void __launch_bounds__(32 * SSM__HTK_WARPS, 1) ssm__cu_hatt_tok_kerne
 static ssm_status ssm__cu_hatt_launch(void (*k)(ssm__cu_hatt_args), unsigned grid, int threads, size_t smem,
                                      cudaStream_t stream, const ssm__cu_hatt_args &a) {
     if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess)
-        return SSM_ERR_DEVICE;
+        return ssm__cu_failed();
     SSM__CU_LAUNCH(grid, threads, smem, stream, k)(a);
     return ssm__cu_launched();
 }
@@ -2650,22 +2672,26 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
     a.lse = SSM__IN_VIEW(p->lse, 4, a.B, a.Lq, a.HQ, a.K);
     a.ovec = a.o.s[3] == 1 && ssm__cu_aligned(a.o.p, 16) && ssm__cu_rows_multiple(&a.o, 4, 8);
     if (a.B * a.Lq * a.HQ == 0) return SSM_OK;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    if ((sms = ssm__cu_sm_count()) <= 0) return ssm__cu_failed();
     tc = p->dtype != SSM_F32 && a.E == 64 && a.Ev == 64 && a.S % 16 == 0 && a.S <= 64 && a.K <= SSM__HTC_KMAX &&
          a.q.s[3] == 1 && a.k.s[3] == 1 && a.v.s[3] == 1 && ssm__cu_aligned(a.q.p, 4) &&
          ssm__cu_rows_multiple(&a.q, 4, 2) && ssm__cu_aligned(a.k.p, 16) && ssm__cu_rows_multiple(&a.k, 4, 8) &&
          ssm__cu_aligned(a.v.p, 16) && ssm__cu_rows_multiple(&a.v, 4, 8);
-    if (tc && a.G % 16 == 0) {   /* token-major: whole tiles per token */
+    /* token-major: whole tiles per token; SSM__HTK_WARPS warps a block (192 KB of K / V buffers),
+       fewer where a block may have less shared memory */
+    int nw = SSM__HTK_WARPS;
+    while (nw > 0 && !ssm__cu_smem_fits(SSM__HTK_SMEM / SSM__HTK_WARPS * (size_t)nw)) --nw;
+    if (tc && a.G % 16 == 0 && nw > 0) {
         a.TB = 0;
         const int64_t warps = a.B * a.HK * a.Lq * (a.G / 16);
-        const int64_t blocks = ssm__cu_cdiv(warps, SSM__HTK_WARPS);
+        const int64_t blocks = ssm__cu_cdiv(warps, nw);
         const unsigned grid = (unsigned)(blocks < (int64_t)sms ? blocks : (int64_t)sms);   /* one block per SM */
         const bool bf = p->dtype == SSM_BF16, s64 = a.S == 64;
         return ssm__cu_hatt_launch(bf ? (s64 ? ssm__cu_hatt_tok_kernel<__nv_bfloat16, 64> : ssm__cu_hatt_tok_kernel<__nv_bfloat16, 0>)
                                       : (s64 ? ssm__cu_hatt_tok_kernel<__half, 64> : ssm__cu_hatt_tok_kernel<__half, 0>),
-                                   grid, 32 * SSM__HTK_WARPS, SSM__HTK_SMEM, stream, a);
+                                   grid, 32 * nw, SSM__HTK_SMEM / SSM__HTK_WARPS * (size_t)nw, stream, a);
     }
-    if (tc && a.G <= SSM__HTC_ROWS && a.G * a.K <= SSM__HTC_SROWS && a.C <= SSM__HTC_CMAX) {
+    if (tc && a.G <= SSM__HTC_ROWS && a.G * a.K <= SSM__HTC_SROWS && a.C <= SSM__HTC_CMAX && ssm__cu_smem_fits(SSM__HTC_SMEM)) {
         int64_t tb = SSM__HTC_ROWS / a.G;
         if (tb * a.K > SSM__HTC_PAIRS) tb = SSM__HTC_PAIRS / a.K;
         if (tb * a.K * a.G > SSM__HTC_SROWS) tb = SSM__HTC_SROWS / (a.K * a.G);
@@ -3866,11 +3892,14 @@ static ssm__cu_ssd_plan ssm__cu_ssd_make_plan(const ssm_ssd_params *p) {
             ssm__cu_rows_multiple(&o, 4, 2) && (!z.p || (z.s[3] == 1 && ssm__cu_aligned(z.p, 4) && ssm__cu_rows_multiple(&z, 4, 2))) &&
             bm.s[3] == 1 && ssm__cu_aligned(bm.p, 16) && ssm__cu_rows_multiple(&bm, 4, 8) && cm.s[3] == 1 &&
             ssm__cu_aligned(cm.p, 4) && ssm__cu_rows_multiple(&cm, 4, 2);
-    pl.shared = pl.tc && p->H / G >= SSM_CUDA_SSD_SHARED_CB;
+    /* the tensor-core kernels' shared memory (110-115 KB with N = 128) must fit the device */
+    const size_t s4 = p->N == 64 ? ssm__cu_ssdt_shape<64, false>::smem : ssm__cu_ssdt_shape<128, false>::smem;
+    const size_t s8 = p->N == 64 ? ssm__cu_ssdt_shape<64, true>::smem : ssm__cu_ssdt_shape<128, true>::smem;
+    pl.shared = pl.tc && p->H / G >= SSM_CUDA_SSD_SHARED_CB && ssm__cu_smem_fits(s8);
+    pl.tc = pl.tc && (pl.shared || ssm__cu_smem_fits(s4));
     if (pl.tc) {
         pl.q = Q < SSM__SSDT_Q ? Q : SSM__SSDT_Q;
-        pl.smem = p->N == 64 ? (pl.shared ? ssm__cu_ssdt_shape<64, true>::smem : ssm__cu_ssdt_shape<64, false>::smem)
-                             : (pl.shared ? ssm__cu_ssdt_shape<128, true>::smem : ssm__cu_ssdt_shape<128, false>::smem);
+        pl.smem = pl.shared ? s8 : s4;
     } else {
         pl.q = Q < SSM__SSDG_QMAX ? Q : SSM__SSDG_QMAX;
         pl.smem = SSM__SSDG_SMEM;
@@ -3904,7 +3933,7 @@ static ssm_status ssm__cu_ssd_launch(void (*k)(ssm__cu_ssd_args), const ssm__cu_
     int per_sm = 1;
     if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess ||
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, threads, smem) != cudaSuccess)
-        return SSM_ERR_DEVICE;
+        return ssm__cu_failed();
     if (per_sm < 1) per_sm = 1;
     const int64_t want = (int64_t)sms * per_sm;
     SSM__CU_LAUNCH((unsigned)(items < want ? items : want), threads, smem, stream, k)(a);
@@ -3960,9 +3989,10 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
     int64_t G, items;
     if (st != SSM_OK) return st;
     pl = ssm__cu_ssd_make_plan(p);
+    if (!ssm__cu_smem_fits(pl.smem)) return SSM_ERR_UNSUPPORTED;   /* no kernel fits (below sm_80) */
     ssm__cu_ssd_carve(&ar, p, &pl, &a, &head_bytes, &flag_bytes);
     if ((st = ssm__cu_check_ws(ssm__cu_arena_bytes(&ar), workspace, workspace_size)) != SSM_OK) return st;
-    if ((sms = ssm__cu_sm_count()) <= 0) return SSM_ERR_DEVICE;
+    if ((sms = ssm__cu_sm_count()) <= 0) return ssm__cu_failed();
     G = p->G ? p->G : 1;
     a.B = p->B; a.L = p->L; a.H = p->H; a.P = p->P; a.N = p->N;
     a.per_group = p->H / G;
@@ -3988,7 +4018,7 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
     if (a.B > 0 && a.L > 0 && items > 0) {
         if (cudaMemsetAsync(a.ticket, 0, head_bytes, stream) != cudaSuccess ||
             cudaMemsetAsync(a.flags, 0, flag_bytes, stream) != cudaSuccess)
-            return SSM_ERR_DEVICE;
+            return ssm__cu_failed();
         if (a.varlen) SSM__CU_LAUNCH(1, 1024, 0, stream, ssm__cu_ssd_table_kernel)(a);
         if (pl.tc) {
             st = p->dtype == SSM_BF16 ? ssm__cu_ssd_tc_run<__nv_bfloat16>(a, pl, items, sms, stream)

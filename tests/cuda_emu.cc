@@ -98,7 +98,6 @@ struct pending_copy {   /* a cp.async copy; `group`: the commit group it belongs
 
 const size_t kStack = 256 * 1024;   /* kernels keep their register tiles here */
 const int kMaxThreads = 1024;
-const size_t kMaxDynSmem = 227 * 1024;   /* sm_90's opt-in limit per block */
 const int kMaxCopies = 256;   /* cp.async copies a thread may have pending; more complete early */
 
 struct fiber {
@@ -577,6 +576,14 @@ static int emulated_sms(void) {
     return n > 0 ? n : 132;
 }
 
+/* The opt-in limit of shared memory per block: sm_90's 227 KB, or SSM_EMU_SMEM_OPTIN bytes (read
+   at every query, so that a test can stand in for a GPU with less, e.g. sm_86's 99 KB). */
+static size_t max_dyn_smem(void) {
+    const char *e = getenv("SSM_EMU_SMEM_OPTIN");
+    const long n = e ? atol(e) : 0;
+    return n > 0 ? (size_t)n : (size_t)227 * 1024;
+}
+
 bool ssm_emu_run_grid(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, const void *kernel,
                       std::function<void(void)> body) {
     const uint64_t threads = (uint64_t)block.x * block.y * block.z;
@@ -703,7 +710,7 @@ cudaError_t cudaGetDevice(int *d) {
 cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr attr, int) {
     switch (attr) {
     case cudaDevAttrMultiProcessorCount: *v = emulated_sms(); break;
-    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = (int)kMaxDynSmem; break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = (int)max_dyn_smem(); break;
     case cudaDevAttrComputeCapabilityMajor: *v = 9; break;
     case cudaDevAttrComputeCapabilityMinor: *v = 0; break;
     default: return set_error(cudaErrorInvalidValue);
@@ -716,14 +723,14 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int) {
     p->multiProcessorCount = emulated_sms();
     p->major = 9;
     p->minor = 0;
-    p->sharedMemPerBlockOptin = kMaxDynSmem;
+    p->sharedMemPerBlockOptin = max_dyn_smem();
     p->maxThreadsPerBlock = kMaxThreads;
     p->warpSize = 32;
     return cudaSuccess;
 }
 cudaError_t cudaFuncSetAttribute(const void *f, cudaFuncAttribute attr, int v) {
     if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize) return cudaSuccess;
-    if (v < 0 || (size_t)v > kMaxDynSmem) return set_error(cudaErrorInvalidValue);
+    if (v < 0 || (size_t)v > max_dyn_smem()) return set_error(cudaErrorInvalidValue);
     g_max_dyn_smem[f] = v;
     return cudaSuccess;
 }

@@ -40,7 +40,10 @@
    SSM_EMU_SEED (environment variable)  seed of the resume order (default 1).
    SSM_EMU_SMS  (environment variable)  multiprocessor count the emulated device reports
                                         (default 132, an H200's, so launchers take the same
-                                        paths as there). */
+                                        paths as there).
+   SSM_EMU_SMEM_OPTIN (environment variable)  shared memory a block may opt into, in bytes
+                                        (default 227 KB, sm_90's); read at every query, so a
+                                        test may set it to stand in for a smaller GPU. */
 #ifndef SSM_TESTS_CUDA_EMU_H
 #define SSM_TESTS_CUDA_EMU_H
 

@@ -321,9 +321,12 @@ typedef struct dten {
     int64_t dst[SSM_MAX_RANK];   /* the device strides of a far tensor */
 } dten;
 
-/* Names the far cases as such. */
-static void far_tag(char *name, size_t size) {
+static const char *g_tag;   /* what else is special about the cases being run, for their names */
+
+/* Names the far cases (and the cases of g_tag) as such. */
+static void case_tag(char *name, size_t size) {
     if (g_far) strncat(name, " far (outer row 1 past 2^31)", size - strlen(name) - 1);
+    if (g_tag) strncat(name, g_tag, size - strlen(name) - 1);
 }
 
 static dten *dt_new(tkind kind, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3, const tlayout *lay) {
@@ -472,7 +475,7 @@ static void prop_conv1d(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_
     char name[160];
     snprintf(name, sizeof name, "conv1d %s B=%lld D=%lld L=%lld W=%lld%s%s%s", dname(dt), (long long)B, (long long)D,
              (long long)L, (long long)W, varlen ? " varlen" : "", cache ? " cache" : "", strided ? " strided" : "");
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 5) : B;
     if (varlen) B = 1;
@@ -548,7 +551,7 @@ static void prop_state_update(props_rng *r, ssm_dtype dt, int64_t B, int64_t H, 
     snprintf(name, sizeof name, "state_update %s B=%lld H=%lld P=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)H, (long long)P, (long long)N, (long long)G, tied ? " tied" : "", cache ? " cache" : "",
              strided ? " strided" : "");
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t Ns = cache ? B + 4 : B;
     tlayout ls = random_layout(r, 4, strided), la;
@@ -629,7 +632,7 @@ static void prop_scan(props_rng *r, ssm_dtype dt, int64_t B, int64_t D, int64_t 
     snprintf(name, sizeof name, "selective_scan %s B=%lld D=%lld L=%lld N=%lld G=%lld%s%s%s", dname(dt), (long long)B,
              (long long)D, (long long)L, (long long)N, (long long)G, varlen ? " varlen" : "", inplace ? " inplace" : "",
              strided ? " strided" : "");
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
@@ -696,7 +699,7 @@ static void prop_ssd(props_rng *r, ssm_dtype dt, int64_t B, int64_t L, int64_t H
              (long long)B, (long long)L, (long long)H, (long long)P, (long long)N, (long long)G, (long long)Q,
              varlen ? " varlen" : "", inplace ? " inplace" : "", strided ? " strided" : "", spike ? " dt-spike" : "",
              big ? " big-h0" : "");
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t nseq = varlen ? rng_int(r, 1, 6) : B;
     if (varlen) B = 1;
@@ -772,7 +775,7 @@ static void prop_hsa_select(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, i
     snprintf(name, sizeof name, "hsa_select %s B=%lld Lq=%lld C=%lld HR=%lld R=%lld K=%lld S=%lld off=%lld win=%lld %s",
              dname(dt), (long long)B, (long long)Lq, (long long)C, (long long)HR, (long long)R, (long long)K,
              (long long)S, (long long)q_offset, (long long)window, softmax ? "softmax" : "stick");
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     dten *qr = dt_new(act_kind(dt), 4, B, Lq, HR, R, NULL), *lmk = dt_new(act_kind(dt), 4, B, C, HR, R, NULL);
     dten *idx = dt_new(TK_I32, 4, B, Lq, HR, K, NULL), *w = dt_new(TK_F32, 4, B, Lq, HR, K, NULL);
@@ -893,7 +896,7 @@ static void prop_hsa_attention(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq
              dname(dt), (long long)B, (long long)Lq, (long long)Lk, (long long)HQ, (long long)HK, (long long)E,
              (long long)Ev, (long long)K, (long long)S, sm_n != 0.0f ? " sm_n=1" : "", strided ? " strided" : "",
              repeats ? " repeats" : "", scale);
-    far_tag(name, sizeof name);
+    case_tag(name, sizeof name);
     if (!wanted(name)) return;
     const int64_t C = Lk / S;
     tlayout lq = random_layout(r, 4, strided), lo = random_layout(r, 4, strided);
@@ -1015,6 +1018,45 @@ static void prop_errors(void) {
     CK(cudaStreamSynchronize(g_stream));
     CK(cudaFree(d));
 }
+
+/* ================================================================ smaller GPUs (emulated) */
+
+#ifdef SSM_CUDA_EMULATE
+/* GPUs whose blocks may have less shared memory than sm_90's 227 KB (the emulator stands in for
+   one through SSM_EMU_SMEM_OPTIN): kernels that do not fit give way to ones that do, with results
+   as good; selective_scan with N > 256 (130 KB) is unsupported below that. sm_80 (163 KB): the
+   ssd tensor-core kernels fit, the token-major hsa kernel runs 10 warps a block, the windowed one
+   gives way to the general kernel; sm_86 (99 KB): the general ssd kernel, 6 warps. */
+static void run_small_smem(props_rng *r) {
+    static const struct { const char *bytes, *tag; int scan_ok; } gpus[2] = {
+        {"166912", " smem=163K (sm_80)", 1}, {"101376", " smem=99K (sm_86)", 0}};
+    void *d;
+    CK(cudaMalloc(&d, 1 << 20));
+    for (int i = 0; i < 2; i++) {
+        setenv("SSM_EMU_SMEM_OPTIN", gpus[i].bytes, 1);
+        g_tag = gpus[i].tag;
+        prop_ssd(r, SSM_BF16, 2, 300, 8, 64, 128, 2, 256, 0, 0, 0, 0, 0);
+        prop_ssd(r, SSM_F16, 2, 200, 3, 64, 128, 1, 128, 0, 0, 0, 1, 0);
+        prop_hsa_attention(r, SSM_BF16, 1, 60, 512, 16, 1, 64, 64, 8, 64, 0.0f, 1, 0, 0);
+        prop_hsa_attention(r, SSM_F16, 1, 90, 480, 4, 2, 64, 64, 7, 48, 1.0f, 1, 0, 0);
+        if (gpus[i].scan_ok) {
+            prop_scan(r, SSM_BF16, 1, 3, 40, 300, 1, 0, 0, 0);
+        } else {
+            ssm_selective_scan_params sp;
+            memset(&sp, 0, sizeof sp);
+            sp.B = 1; sp.D = 1; sp.L = 4; sp.N = 300;
+            sp.u.data = d; sp.delta.data = d; sp.A.data = d; sp.Bm.data = d; sp.Cm.data = d;
+            sp.out.data = (char *)d + 65536;
+            const ssm_status st = ssm_cuda_selective_scan(&sp, g_stream, NULL, 0);
+            props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=300%s -> %s " BACKEND,
+                         g_tag, ssm_status_string(st));
+        }
+    }
+    unsetenv("SSM_EMU_SMEM_OPTIN");
+    g_tag = NULL;
+    CK(cudaFree(d));
+}
+#endif
 
 /* ================================================================ big operands (> 2^31 elements) */
 
@@ -1294,6 +1336,9 @@ static void run_props(props_rng *r) {
     }
     prop_graph(r);
     prop_errors();
+#ifdef SSM_CUDA_EMULATE
+    run_small_smem(r);
+#endif
 }
 
 int main(int argc, char **argv) {
