@@ -260,8 +260,9 @@ $(CUDA_BUILD)/bench_cuda: $(CUDA_BUILD)/bench_cuda.o $(CUDA_BUILD)/ssm_impl_cuda
 # run as fibers, block by block; see that header). It tests the kernels' logic where no GPU is.
 CUDA_EMU       := $(BUILD)/cuda-emu
 CUDA_INC       := $(patsubst %/bin/,%/include,$(dir $(shell command -v $(NVCC) 2>/dev/null)))
+# SSM_CUDA_SSD_SHARED_CB=4: the opt-in ssd kernel (off by default, see ssm_cuda.cuh) is tested here.
 CUDA_EMU_BASE  := -std=c++17 $(OPT) -fno-strict-aliasing $(WARN) -Wno-unknown-pragmas -I. -isystem $(CUDA_INC) \
-                  -include tests/cuda_emu.h
+                  -include tests/cuda_emu.h -DSSM_CUDA_SSD_SHARED_CB=4
 CUDA_EMU_FLAGS := $(CUDA_EMU_BASE) $(SANFLAGS)
 $(CUDA_EMU)/%.o: tests/%.cu tests/cuda_emu.h tests/cuda_check.h tests/props.h tests/golden.h tests/check.h reference/ssm_ref.h ssm.h ssm_cuda.cuh
 	@mkdir -p $(@D)

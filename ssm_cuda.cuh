@@ -52,8 +52,8 @@
      cu_seqlens offsets are clamped to [0, L], and nothing is ever read or written out of
      bounds. Give the CPU validate() a copy when you need the checks.
    - Workspace: ssd always needs one (work counters, flags and the f32 states passed between
-     chunks: 2 x rows x H x P x N floats plus small parts; with many heads per group also the
-     C B^T tiles of every chunk, 36 KB per chunk and group, see SSM_CUDA_SSD_SHARED_CB);
+     chunks: 2 x rows x H x P x N floats plus small parts; with SSM_CUDA_SSD_SHARED_CB also the
+     C B^T tiles of every chunk, 36 KB per chunk and group);
      selective_scan needs one when it cuts time into chunks (small B*D); the other ops need
      none (size 0, NULL is fine). The query gives the size for the current device; pass at
      least that many bytes of device memory (any alignment); SSM_ERR_ARG when it is missing or
@@ -93,12 +93,14 @@
                               on gpu.ssd.m2, which fails SPEC §7's elementwise check). The
                               chunk-state product is always split: the f32 h_last must meet
                               SPEC §7's f32 tolerance.
-     SSM_CUDA_SSD_SHARED_CB   4 (default): from this many heads per group (H / G) on, the
+     SSM_CUDA_SSD_SHARED_CB   0 (default): off. N > 0: from N heads per group (H / G) on, the
                               tensor-core ssd takes C B^T from a pre-pass that computes it once
                               per (chunk, group) instead of once per (chunk, head), and runs 8
                               warps per item, two on each pair of row tiles; below it, 4 warps
-                              per item compute C B^T themselves. A large value keeps every call
-                              on the 4-warp kernel.
+                              per item compute C B^T themselves. Off because it measured slower
+                              on an H100 (gpu.ssd.m2 2.35 ms against 1.76 ms: 128 registers
+                              spill, 0.35 eligible warps of 4 per scheduler); the tests build
+                              it with N = 4.
      SSM_CUDA_HSA_PRECISE     1 (default): the tensor-core hsa_attention feeds its softmax
                               probabilities to P V as two 16-bit halves (hi + lo), so their
                               rounding stays out of the bf16 output error; 0: one 16-bit operand
@@ -127,7 +129,7 @@
 #define SSM_CUDA_HSA_PRECISE 1
 #endif
 #ifndef SSM_CUDA_SSD_SHARED_CB
-#define SSM_CUDA_SSD_SHARED_CB 4
+#define SSM_CUDA_SSD_SHARED_CB 0
 #endif
 
 /* A kernel launch, SSM__CU_LAUNCH(grid, block, smem, stream, kernel)(args): the triple
@@ -2734,10 +2736,10 @@ SSM_CUDA_API ssm_status ssm_cuda_hsa_attention(const ssm_hsa_attention_params *p
    activations with P = 64, N in {64, 128}; f32 arithmetic in 64x64 shared-memory tiles for
    everything else. The tensor-core kernel streams x, z and out past L2 (evict-first), so that
    the state ring, B and C stay there, and loads dt, dt_bias and A one item ahead. C B^T does not
-   depend on the head: when many heads share a group (H / G >= SSM_CUDA_SSD_SHARED_CB, e.g.
-   Mamba-2's G = 1), a pre-pass computes it once per (chunk, group) into the workspace, and the
-   item kernel (8 warps, twice the 4 of the other) copies it into shared memory instead of
-   recomputing it for every head. */
+   depend on the head: with SSM_CUDA_SSD_SHARED_CB (off by default: slower so far), when many
+   heads share a group (e.g. Mamba-2's G = 1) a pre-pass computes it once per (chunk, group)
+   into the workspace, and the item kernel (8 warps, twice the 4 of the other) copies it into
+   shared memory instead of recomputing it for every head. */
 
 typedef struct ssm__cu_ssd_chunk {
     long long t0, t1;
@@ -3895,7 +3897,7 @@ static ssm__cu_ssd_plan ssm__cu_ssd_make_plan(const ssm_ssd_params *p) {
     /* the tensor-core kernels' shared memory (110-115 KB with N = 128) must fit the device */
     const size_t s4 = p->N == 64 ? ssm__cu_ssdt_shape<64, false>::smem : ssm__cu_ssdt_shape<128, false>::smem;
     const size_t s8 = p->N == 64 ? ssm__cu_ssdt_shape<64, true>::smem : ssm__cu_ssdt_shape<128, true>::smem;
-    pl.shared = pl.tc && p->H / G >= SSM_CUDA_SSD_SHARED_CB && ssm__cu_smem_fits(s8);
+    pl.shared = pl.tc && SSM_CUDA_SSD_SHARED_CB > 0 && p->H / G >= SSM_CUDA_SSD_SHARED_CB && ssm__cu_smem_fits(s8);
     pl.tc = pl.tc && (pl.shared || ssm__cu_smem_fits(s4));
     if (pl.tc) {
         pl.q = Q < SSM__SSDT_Q ? Q : SSM__SSDT_Q;

@@ -1214,7 +1214,7 @@ static void run_far(props_rng *r) {
     prop_scan(r, SSM_BF16, 2, 8704, 64, 11, 1, 0, 0, 0);
     prop_scan(r, SSM_F32, 2, 8, 45, 16, 1, 0, 0, 0);
     prop_ssd(r, SSM_BF16, 2, 300, 3, 64, 128, 1, 256, 0, 0, 0, 0, 0);
-    prop_ssd(r, SSM_F16, 2, 200, 4, 64, 128, 1, 128, 0, 0, 0, 0, 0);   /* the shared kernel */
+    prop_ssd(r, SSM_F16, 2, 200, 4, 64, 128, 1, 128, 0, 0, 0, 0, 0);   /* the shared kernel, where it is on */
     prop_ssd(r, SSM_F32, 2, 37, 3, 5, 7, 1, 16, 0, 0, 0, 0, 0);
     prop_hsa_select(r, SSM_BF16, 2, 70, 5, 3, 8, 3, 16, 0, 0, 0);
     prop_hsa_attention(r, SSM_BF16, 2, 70, 256, 48, 3, 64, 64, 8, 32, 1.0f, 1, 0, 0);   /* G % 16 == 0 */
@@ -1280,7 +1280,8 @@ static void run_props(props_rng *r) {
         prop_ssd(r, d, 2, 45, 3, 64, 128, 3, 7, 0, 0, 0, 1, 0);                       /* Q < 16, one tile per chunk */
         prop_ssd(r, d, 2, 300, 2, 64, 128, 1, 128, 0, 0, 0, 0, 1);                    /* S_in past f16, small C */
         prop_ssd(r, d, 1, 200, 2, 64, 64, 1, 64, 1, 1, 0, 0, 1);                      /* the same, varlen, in place */
-        /* ssd: the shared kernel (H / G >= SSM_CUDA_SSD_SHARED_CB: C B^T from the pre-pass, 8 warps) */
+        /* ssd: H / G >= 4, the shared kernel where SSM_CUDA_SSD_SHARED_CB is 4 (C B^T from the
+           pre-pass, 8 warps; the emulated legs), else the 4-warp kernel */
         prop_ssd(r, d, 2, g_quick ? 300 : 700, 8, 64, 128, 2, 256, 0, 0, 0, 0, 0);
         prop_ssd(r, d, 1, g_quick ? 200 : 400, 8, 64, 64, 1, 128, 1, 1, 0, 0, 0);      /* varlen, in place */
         prop_ssd(r, d, 3, g_quick ? 200 : 530, 4, 64, 128, 1, 512, 0, 0, 0, 1, 0);     /* Q > 128, 3 rows, tails */
