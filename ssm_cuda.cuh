@@ -84,11 +84,9 @@
      SSM_CUDA_IMPLEMENTATION  emit the kernels and launchers in this translation unit
      SSM_CUDA_API             linkage of the launchers (default extern; static with SSM_STATIC)
      SSM_CUDA_SSD_PRECISE     1 (default): the tensor-core ssd rounds its f32 intermediate
-                              operands to two 16-bit halves (hi + lo: decayed C B^T; the
-                              inter-chunk state with f16 activations) or, for the inter-chunk
-                              state with bf16 activations, to one f16 operand scaled by a power
-                              of two (3 more mantissa bits than bf16), so its 16-bit output error
-                              stays at the rounding floor; 0: one 16-bit operand each (fewer
+                              operands (decayed C B^T, the inter-chunk state) to two 16-bit
+                              halves (hi + lo), so its 16-bit output error stays at the rounding
+                              floor; 0: one 16-bit operand each (fewer
                               mma, a few % faster; one extra rounding: 1.34x the bf16 floor
                               on gpu.ssd.m2, which fails SPEC §7's elementwise check). The
                               chunk-state product is always split: the f32 h_last must meet
@@ -131,6 +129,9 @@
 #ifndef SSM_CUDA_SSD_SHARED_CB
 #define SSM_CUDA_SSD_SHARED_CB 0
 #endif
+#ifndef SSM__SSD_BANDS   /* experiment: 0 hands ssd items out in one band (the order before) */
+#define SSM__SSD_BANDS 1
+#endif
 
 /* A kernel launch, SSM__CU_LAUNCH(grid, block, smem, stream, kernel)(args): the triple
    chevrons, unless tests/cuda_emu.h (SSM_CUDA_EMULATE) has put its CPU launch in their place. */
@@ -151,6 +152,9 @@ extern "C" {
 #endif
 
 SSM_CUDA_API const char *ssm_cuda_backend_name(void);   /* "cuda" */
+/* The config macros the kernels were compiled with, as "NAME=VALUE ..." (those of the unit that
+   defined SSM_CUDA_IMPLEMENTATION, which may differ from the caller's). */
+SSM_CUDA_API const char *ssm_cuda_config(void);
 
 SSM_CUDA_API ssm_status ssm_cuda_selective_scan(const ssm_selective_scan_params *p, cudaStream_t stream,
                                                 void *workspace, size_t workspace_size);
@@ -426,6 +430,13 @@ static __device__ __forceinline__ float ssm__cu_warp_sum(float v) {
 
 extern "C" {
 SSM_CUDA_API const char *ssm_cuda_backend_name(void) { return "cuda"; }
+
+#define SSM__CU_STR2(x) #x
+#define SSM__CU_STR(x) SSM__CU_STR2(x)
+SSM_CUDA_API const char *ssm_cuda_config(void) {
+    return "SSM_CUDA_SSD_PRECISE=" SSM__CU_STR(SSM_CUDA_SSD_PRECISE) " SSM_CUDA_SSD_SHARED_CB=" SSM__CU_STR(
+        SSM_CUDA_SSD_SHARED_CB) " SSM_CUDA_HSA_PRECISE=" SSM__CU_STR(SSM_CUDA_HSA_PRECISE);
+}
 }
 
 /* ================================================================ conv1d (SPEC §4)
@@ -2748,6 +2759,7 @@ typedef struct ssm__cu_ssd_chunk {
 
 typedef struct ssm__cu_ssd_args {
     int64_t B, L, H, P, N, per_group, q, nseq, nk_row, nk_max;
+    int64_t band;   /* fixed-length rows: rows per band of the ticket order (see ssm__cu_ssd_ticket) */
     int varlen, softplus;
     float dt_lo, dt_hi;
     ssm__cu_cv x, dt, A, Bm, Cm, Dskip, z, dtbias, h0, cu, out, hlast;
@@ -2774,8 +2786,8 @@ static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm
     ssm__cu_ssd_item it;
     it.kk = kk;
     if (!a.varlen) {
-        const int64_t c = kk / a.B;
-        it.b = kk % a.B;
+        const int64_t c = (uint32_t)kk / (uint32_t)a.B;   /* kk < 2^31, see ssm__cu_ssd_ticket */
+        it.b = kk - c * a.B;
         it.t0 = c * a.q;
         it.t1 = it.t0 + a.q < a.L ? it.t0 + a.q : a.L;
         it.s = it.b;
@@ -2797,6 +2809,25 @@ static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm
         it.par = (int)(kk & 1);
     }
     return it;
+}
+
+/* The work item of ticket t: chunk kk (as ssm__cu_ssd_item_of takes it) and head h. Fixed-length
+   rows go band by band, a band being `band` rows (all their chunks, chunk-major, every head):
+   a chunk's predecessor is then band x H tickets earlier, which the launch makes at least the
+   blocks in flight (so that it is done when asked for) and not many more, so that the state it
+   left in the ring is still in L2 (the whole ring, 2 B H P N floats, can be larger than L2). */
+static __device__ __forceinline__ void ssm__cu_ssd_ticket(const ssm__cu_ssd_args &a, int64_t t, int64_t *kk, int64_t *h) {
+    if (a.varlen) {
+        *kk = t / a.H;
+        *h = t % a.H;
+        return;
+    }
+    /* 32-bit: the launcher keeps tickets below 2^31 */
+    const uint32_t H = (uint32_t)a.H, band = (uint32_t)a.band, per_band = band * (uint32_t)a.nk_row * H;
+    const uint32_t k = (uint32_t)t / per_band, r = (uint32_t)t - k * per_band, left = (uint32_t)a.B - k * band;
+    const uint32_t rows = left < band ? left : band, c = r / (rows * H), e = r - c * rows * H, bh = e / H;
+    *h = e - bh * H;
+    *kk = (int64_t)c * a.B + k * band + bh;
 }
 
 /* The ring slot of the item's (row, head) that holds the state after a chunk of parity `par`. */
@@ -2886,9 +2917,10 @@ static __device__ __forceinline__ ssm__cu_ssd_dt_next<T> ssm__cu_ssd_dt_ahead(co
     r.d = ssm__cu_ty<T>::to(0.0f);
     r.bias = r.A = 0.0f;
     if (item >= n_items) return r;
-    const int64_t h = item % a.H;
+    int64_t kk, h;
+    ssm__cu_ssd_ticket(a, item, &kk, &h);
     r.A = ssm__cu_ldf(a.A.p, h * a.A.s[0]);
-    const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, item / a.H);
+    const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
     const int t = threadIdx.x;
     if (t >= it.t1 - it.t0) return r;
     r.d = __ldg((const T *)a.dt.p + it.b * a.dt.s[0] + (it.t0 + t) * a.dt.s[1] + h * a.dt.s[2]);
@@ -2977,7 +3009,8 @@ __global__ void __launch_bounds__(256) ssm__cu_ssd_generic_kernel(ssm__cu_ssd_ar
     for (;;) {
         const int64_t item = ssm__cu_next_item(a.ticket);
         if (item >= n_items) break;
-        const int64_t kk = item / a.H, h = item % a.H;
+        int64_t kk, h;
+        ssm__cu_ssd_ticket(a, item, &kk, &h);
         const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
         const int64_t g = h / a.per_group;
         const int q = (int)(it.t1 - it.t0);
@@ -3306,39 +3339,20 @@ static __device__ __forceinline__ void ssm__cu_ssdt_cfrag(const TT *cg, int64_t 
     }
 }
 
-/* PRECISE Y_off with bf16 activations: one f16 pass (3 more mantissa bits than bf16, so its
-   rounding stays well under the bf16 output's; hi + lo bf16 halves would double the products);
-   with f16 activations, whose output keeps 3 more bits, S_in stays split into f16 hi + lo.
-   S_in (and C, when it is bf16) are scaled by powers of two into the f16 range: for a largest
-   finite magnitude whose float exponent field is `ef` (so it is below 2^(ef - 126)),
-   2^(14 - e) brings it below 2^14 and 2^(e - 14) undoes that, e = ef - 126 clamped to
-   [-110, 128] so that both factors are normal floats; values far below the largest lose only
-   what lies under 2^-24 of it. */
+/* PRECISE Y_off: S_in goes in as two 16-bit halves (hi + lo), scaled by a power of two into the
+   f16 range (which f16 halves need; for bf16 it changes nothing): for a largest finite magnitude
+   whose float exponent field is `ef` (so it is below 2^(ef - 126)), 2^(14 - e) brings it below
+   2^14 and 2^(e - 14) undoes that, e = ef - 126 clamped to [-110, 128] so that both factors are
+   normal floats; values far below the largest lose only what lies under 2^-24 of it.
+   (One f16 operand instead, 3 more bits than bf16 and half the products, was used for bf16
+   activations until 2026-12-05: where the outputs cancel a large S_in, e.g. h0 of 2e4 against C
+   of 3e-3, its 2^-12 rounding left single outputs ~4% off, past SPEC §7's elementwise bound.) */
 static __device__ __forceinline__ int ssm__cu_f16_shift(uint32_t ef) {
     const int e = (int)ef - 126;
     return e < -110 ? -110 : e > 128 ? 128 : e;
 }
 static __device__ __forceinline__ float ssm__cu_pow2(int k) { return __uint_as_float((uint32_t)(127 + k) << 23); }
 static __device__ __forceinline__ float ssm__cu_finite_abs(float v) { return fabsf(v) < INFINITY ? fabsf(v) : 0.0f; }
-template <typename TT> struct ssm__cu_ssdt_yoff_f16 { static constexpr bool one_pass = false; };
-template <> struct ssm__cu_ssdt_yoff_f16<__nv_bfloat16> { static constexpr bool one_pass = true; };
-
-/* The shift of C row ia (hr = 0: fragment registers 0 and 2) or ib (hr = 1: 1 and 3) of a quad,
-   from the largest finite 16-bit magnitude of the row (non-finite ones count as the largest
-   finite value, and make the row's output non-finite anyway). */
-template <typename TT, int NN>
-static __device__ __forceinline__ int ssm__cu_ssdt_crow_shift(const uint32_t (*cf)[4], int hr) {
-    uint32_t m = 0u;
-#pragma unroll
-    for (int k = 0; k < NN / 16; ++k) {
-        m = __vmaxu2(m, __vminu2(cf[k][hr] & 0x7fff7fffu, 0x7f7f7f7fu));
-        m = __vmaxu2(m, __vminu2(cf[k][2 + hr] & 0x7fff7fffu, 0x7f7f7f7fu));
-    }
-    m = __vmaxu2(m, __shfl_xor_sync(0xffffffffu, m, 1));
-    m = __vmaxu2(m, __shfl_xor_sync(0xffffffffu, m, 2));
-    const float v = ssm__cu_mm<TT>::half_at((m >> 16) > (m & 0xffffu) ? m >> 16 : m & 0xffffu, 0);
-    return ssm__cu_f16_shift(__float_as_uint(v) >> 23);
-}
 
 /* The outputs of row tile mt are built in steps (ssm__cu_ssdt_rows strings them together):
    ssm__cu_ssdt_yoff sets y to exp(cum_i0) C S_in^T, ssm__cu_ssdt_cols adds a range of earlier
@@ -3346,61 +3360,31 @@ static __device__ __forceinline__ int ssm__cu_ssdt_crow_shift(const uint32_t (*c
    stores. The shared kernel splits a row tile's column range over two warps (see
    ssm__cu_ssd_tc_kernel).
 
-   Y_off: PRECISE, S_in in shared memory is f16 (hi + lo for f16 activations) scaled by 1 / s_un
-   (see ssm__cu_f16_shift). */
+   Y_off: PRECISE, S_in in shared memory is hi + lo, scaled by 1 / s_un (see ssm__cu_f16_shift). */
 template <typename TT, int NN, bool PRECISE>
 static __device__ __forceinline__ void ssm__cu_ssdt_yoff(const uint32_t (*cf)[4], const ssm__cu_ssdt_tiles<TT> &s, int mt,
                                                       float s_un, int lane, float (*y)[4]) {
     typedef ssm__cu_mm<TT> M;
-    typedef ssm__cu_mm<__half> H;
     constexpr int BS = NN + 8;
 #pragma unroll
     for (int pt = 0; pt < 8; ++pt) y[pt][0] = y[pt][1] = y[pt][2] = y[pt][3] = 0.0f;
     const int srow = (lane >> 4) * 8 + (lane & 7), scol = ((lane >> 3) & 1) * 8;
     float f = s.E[mt];
-    if (PRECISE && ssm__cu_ssdt_yoff_f16<TT>::one_pass) {
-        const int ea = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 0), eb = ssm__cu_ssdt_crow_shift<TT, NN>(cf, 1);
-        const float ca = ssm__cu_pow2(14 - ea), cb = ssm__cu_pow2(14 - eb);
 #pragma unroll
-        for (int k = 0; k < NN / 16; ++k) {
-            uint32_t ch[4];
+    for (int k = 0; k < NN / 16; ++k)
 #pragma unroll
-            for (int r = 0; r < 4; ++r) {
-                const float c = r & 1 ? cb : ca;
-                ch[r] = H::pack(M::half_at(cf[k][r], 0) * c, M::half_at(cf[k][r], 1) * c);
-            }
-#pragma unroll
-            for (int pp = 0; pp < 4; ++pp) {
-                uint32_t sb[4];
-                ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
-                H::mma(y[2 * pp], ch, sb[0], sb[1]);
-                H::mma(y[2 * pp + 1], ch, sb[2], sb[3]);
-            }
-        }
-        /* undone in two steps, so that no factor over- or underflows */
-#pragma unroll
-        for (int pt = 0; pt < 8; ++pt) {
-            y[pt][0] *= ssm__cu_pow2(ea - 14), y[pt][1] *= ssm__cu_pow2(ea - 14);
-            y[pt][2] *= ssm__cu_pow2(eb - 14), y[pt][3] *= ssm__cu_pow2(eb - 14);
-        }
-        f *= s_un;
-    } else {
-#pragma unroll
-        for (int k = 0; k < NN / 16; ++k)
-#pragma unroll
-            for (int pp = 0; pp < 4; ++pp) {
-                uint32_t sb[4];
-                ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
+        for (int pp = 0; pp < 4; ++pp) {
+            uint32_t sb[4];
+            ssm__cu_ldsm4(sb, s.sh + (pp * 16 + srow) * BS + k * 16 + scol);
+            M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
+            M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
+            if (PRECISE) {
+                ssm__cu_ldsm4(sb, s.sl + (pp * 16 + srow) * BS + k * 16 + scol);
                 M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
                 M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
-                if (PRECISE) {
-                    ssm__cu_ldsm4(sb, s.sl + (pp * 16 + srow) * BS + k * 16 + scol);
-                    M::mma(y[2 * pp], cf[k], sb[0], sb[1]);
-                    M::mma(y[2 * pp + 1], cf[k], sb[2], sb[3]);
-                }
             }
-        if (PRECISE) f *= s_un;
-    }
+        }
+    if (PRECISE) f *= s_un;
 #pragma unroll
     for (int pt = 0; pt < 8; ++pt) y[pt][0] *= f, y[pt][1] *= f, y[pt][2] *= f, y[pt][3] *= f;
 }
@@ -3584,7 +3568,8 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
            smallest one held is always being worked on: no deadlock) */
         unsigned long long next = 0;
         if (tid == 0) next = atomicAdd(a.ticket, 1ull);
-        const int64_t kk = item / a.H, h = item % a.H;
+        int64_t kk, h;
+        ssm__cu_ssd_ticket(a, item, &kk, &h);
         const ssm__cu_ssd_item it = ssm__cu_ssd_item_of(a, kk);
         const int64_t g = h / a.per_group;
         const int q = (int)(it.t1 - it.t0);
@@ -3623,6 +3608,7 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
         }
         ssm__cu_cp_wait_all();
         __syncthreads();
+        dt_ahead = ssm__cu_ssd_dt_ahead<TT>(a, (int64_t)s_next, n_items);   /* lands during this item */
         for (int e = tid; e < QT * 8; e += NT) {   /* w x, split */
             const int t = e / 8, part = e % 8;
             uint4 hi, lo;
@@ -3635,7 +3621,6 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
            computed */
         if (it.pk >= 0 && tid == 0) ssm__cu_wait_flag(a.flags + it.pk * a.H + h, a.err);
         __syncthreads();
-        dt_ahead = ssm__cu_ssd_dt_ahead<TT>(a, (int64_t)s_next, n_items);   /* lands during this item */
         float2 sv[MTW][NTW][2];
         ssm__cu_ssdt_sin<NN, NTW, MTW>(a, it, h, prev, mb, nw * NTW * 8, lane, sv);
 
@@ -3684,9 +3669,8 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
         if (!SHARED && first * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], first * 16, q, lane, cf0);
 
         /* S_in is added in and stored as Y_off's operand (in the memory of w x, which every warp
-           is done with after the barrier): PRECISE, f16 (or f16 hi + lo, see ssm__cu_f16_shift)
-           scaled by a power of two from its largest finite magnitude (block-wide), else 16-bit
-           as is. All reads of S_in happened before anything is written: h_last may be h0 */
+           is done with after the barrier): PRECISE, hi + lo scaled by a power of two from its
+           largest finite magnitude (block-wide, see ssm__cu_f16_shift), else 16-bit as is. All reads of S_in happened before anything is written: h_last may be h0 */
         if (PRECISE) {
             float m = 0.0f;
 #pragma unroll
@@ -3731,7 +3715,6 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
                         st[mt][nt][2 * hr + 1] += e_end * v.y;
                         uint32_t *dh = (uint32_t *)(s.sh + p * BS + n), *dl = (uint32_t *)(s.sl + p * BS + n);
                         if (!PRECISE) *dh = M::pack(v.x, v.y);
-                        else if (ssm__cu_ssdt_yoff_f16<TT>::one_pass) *dh = ssm__cu_mm<__half>::pack(v.x * sc, v.y * sc);
                         else ssm__cu_split2<TT>(v.x * sc, v.y * sc, dh, dl);
                     }
         }
@@ -3937,8 +3920,12 @@ static ssm_status ssm__cu_ssd_launch(void (*k)(ssm__cu_ssd_args), const ssm__cu_
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, threads, smem) != cudaSuccess)
         return ssm__cu_failed();
     if (per_sm < 1) per_sm = 1;
-    const int64_t want = (int64_t)sms * per_sm;
-    SSM__CU_LAUNCH((unsigned)(items < want ? items : want), threads, smem, stream, k)(a);
+    const int64_t want = (int64_t)sms * per_sm, grid = items < want ? items : want;
+    ssm__cu_ssd_args b = a;   /* bands of the fewest rows that keep a chunk's predecessor a grid behind */
+    b.band = SSM__SSD_BANDS ? ssm__cu_cdiv(grid, a.H) : a.B;
+    if (b.band > a.B) b.band = a.B;
+    if (b.band < 1) b.band = 1;
+    SSM__CU_LAUNCH((unsigned)grid, threads, smem, stream, k)(b);
     return ssm__cu_launched();
 }
 
@@ -4017,6 +4004,7 @@ SSM_CUDA_API ssm_status ssm_cuda_ssd(const ssm_ssd_params *p, cudaStream_t strea
     a.out = SSM__IN_VIEW(p->out, 4, a.B, a.L, a.H, a.P);
     a.hlast = SSM__IN_VIEW(p->h_last, 4, a.nseq, a.H, a.P, a.N);
     items = (a.varlen ? a.nk_max : a.B * a.nk_row) * a.H;
+    if (items > INT32_MAX) return SSM_ERR_UNSUPPORTED;   /* tickets are 32-bit: x would hold over 2^44 elements */
     if (a.B > 0 && a.L > 0 && items > 0) {
         if (cudaMemsetAsync(a.ticket, 0, head_bytes, stream) != cudaSuccess ||
             cudaMemsetAsync(a.flags, 0, flag_bytes, stream) != cudaSuccess)

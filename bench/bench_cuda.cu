@@ -1079,8 +1079,7 @@ static void write_json(const char *path, const cudaDeviceProp *prop, const gpu_c
     json_str(&j, "flags", BENCH_FLAGS);
     json_str(&j, "git_commit", BENCH_GIT);
     json_str(&j, "date", date);
-    json_str(&j, "ssd_precise", SSM_CUDA_SSD_PRECISE ? "1 (hi+lo 16-bit operands for f32 intermediates)" : "0");
-    json_int(&j, "ssd_shared_cb", SSM_CUDA_SSD_SHARED_CB);   /* H / G from which ssd shares C B^T over heads */
+    json_str(&j, "config", ssm_cuda_config());   /* the kernels' own settings (a base build may differ from ours) */
     json_close(&j);
     json_object(&j, "ceilings");
     json_num(&j, "triad_gbs_1t", c->triad_1t);

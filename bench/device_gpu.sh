@@ -40,6 +40,7 @@ GENCODE="-gencode=arch=compute_90a,code=sm_90a -gencode=arch=compute_90,code=sm_
 NVFLAGS="-std=c++17 -O2 -lineinfo -I. $GENCODE -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings"
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -I."
 GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- 2>/dev/null; [ $? -eq 1 ] && GIT="$GIT+changes"   # a tree with uncommitted changes
 BD=${BASE_DIR:-build/cuda-base}                                   # the base build of `base` and `ab`
 ABF=$OUT/ab${BASE_DIR:+-$(basename "${BASE_DIR:-}")}.txt            # the A/B table
 mkdir -p "$OUT" "$B"
@@ -55,6 +56,7 @@ build() {
     $NVCC $NVFLAGS -c tests/test_cuda.cu -o $B/test_cuda.o
     $NVCC $NVFLAGS -Xcompiler -fopenmp -DBENCH_HAVE_CUBLAS "-DBENCH_GIT=\"$GIT\"" \
         "-DBENCH_FLAGS=\"$NVFLAGS\"" -c bench/bench_cuda.cu -o $B/bench_cuda.o
+    echo "$GIT" > $B/REF   # what was built: the machine that runs it may have another checkout
     $NVCC $GENCODE -o $B/test_cuda $B/test_cuda.o $B/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o $B/golden.o -lm
     $NVCC $GENCODE -o $B/bench_cuda $B/bench_cuda.o $B/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o $B/bench_json.o \
         -lcublas -lgomp -lm
@@ -130,6 +132,8 @@ base_build() {
     git show "$BASE_REF:ssm_cuda.cuh" > $BD/ssm_cuda.cuh
     [ -f $B/bench_cuda.o ] || build
     sed 's|"\.\./ssm|"ssm|' tests/ssm_impl_cuda.cu > $BD/ssm_impl_cuda.cu   # ssm.h from -I.
+    grep -q ssm_cuda_config $BD/ssm_cuda.cuh ||   # headers before ssm_cuda_config(): bench_cuda records it
+        echo 'extern "C" const char *ssm_cuda_config(void) { return "(not recorded by this header)"; }' >> $BD/ssm_impl_cuda.cu
     $NVCC $NVFLAGS ${BASE_DEFS:-} -t 0 -c $BD/ssm_impl_cuda.cu -o $BD/ssm_impl_cuda.o
     $NVCC $GENCODE -o $BD/bench_cuda $B/bench_cuda.o $BD/ssm_impl_cuda.o $B/ssm_ref.o $B/check.o \
         $B/bench_json.o -lcublas -lgomp -lm
@@ -142,7 +146,7 @@ AB_SHAPES=${AB_SHAPES:-"gpu.scan.m1 gpu.ssd.m2 gpu.ssd.m2.long gpu.step.m2 gpu.c
 ab_leg() {
     ensure_built
     [ -x $BD/bench_cuda ] || { echo "device_gpu.sh ab: no $BD/bench_cuda (run the base mode here)" >&2; return 2; }
-    echo "== A/B, bf16, cold L2: base = kernels of $(cat $BD/REF 2>/dev/null), new = this tree ($GIT)" | tee "$ABF"
+    echo "== A/B, bf16, cold L2: base = kernels of $(cat $BD/REF 2>/dev/null), new = $(cat $B/REF 2>/dev/null || echo "this tree ($GIT)")" | tee "$ABF"
     for round in 1 2; do
         for shape in $AB_SHAPES; do
             for side in base new; do

@@ -1056,6 +1056,19 @@ static void run_small_smem(props_rng *r) {
     g_tag = NULL;
     CK(cudaFree(d));
 }
+
+/* ssd with more (row, head) state chains than blocks in flight, as on a GPU at full size: the
+   items go out in bands of rows (ceil(grid / H) rows each, the last one shorter). A 3-SM device
+   gives a grid of 3 blocks: bands of 2 rows with H = 2 (2, 2, 1), of 3 with H = 1 (3, 2). */
+static void run_few_sms(props_rng *r) {
+    setenv("SSM_EMU_SMS", "3", 1);
+    g_tag = " sms=3";
+    prop_ssd(r, SSM_BF16, 5, 300, 2, 64, 128, 1, 128, 0, 0, 0, 0, 0);
+    prop_ssd(r, SSM_F16, 5, 200, 1, 64, 64, 1, 128, 0, 1, 0, 1, 0);
+    prop_ssd(r, SSM_F32, 5, 37, 2, 5, 7, 1, 16, 0, 0, 0, 0, 0);   /* the general kernel */
+    unsetenv("SSM_EMU_SMS");
+    g_tag = NULL;
+}
 #endif
 
 /* ================================================================ big operands (> 2^31 elements) */
@@ -1287,6 +1300,11 @@ static void run_props(props_rng *r) {
         prop_ssd(r, d, 3, g_quick ? 200 : 530, 4, 64, 128, 1, 512, 0, 0, 0, 1, 0);     /* Q > 128, 3 rows, tails */
         prop_ssd(r, d, 2, 45, 4, 64, 64, 1, 7, 0, 0, 0, 1, 0);                         /* Q < 16, one tile per chunk */
         prop_ssd(r, d, 2, 300, 4, 64, 128, 1, 100, 0, 0, 0, 0, 1);                    /* S_in past f16, small C */
+#ifndef SSM_CUDA_EMULATE
+        /* ssd: more (row, head) chains than blocks in flight: bands of rows (the emulated legs
+           run this on a 3-SM device, see run_few_sms) */
+        prop_ssd(r, d, 7, 256, 100, 64, 64, 1, 128, 0, 0, 0, 0, 0);
+#endif
         /* hsa_select: stick / softmax, K > C, no chunks, window, offset */
         prop_hsa_select(r, d, 2, 70, 5, 2, 8, 3, 16, 0, 0, 0);
         prop_hsa_select(r, d, 1, 40, 3, 1, 6, 5, 8, 0, 0, 1);
@@ -1339,6 +1357,7 @@ static void run_props(props_rng *r) {
     prop_errors();
 #ifdef SSM_CUDA_EMULATE
     run_small_smem(r);
+    run_few_sms(r);
 #endif
 }
 
@@ -1358,6 +1377,7 @@ int main(int argc, char **argv) {
         return props_finish();
     }
     printf("device: %s, %d SMs, compute capability %d.%d\n", prop.name, prop.multiProcessorCount, prop.major, prop.minor);
+    printf("kernels built with: %s\n", ssm_cuda_config());
     CK(cudaStreamCreate(&g_stream));
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-') golden_path(argv[i]);
