@@ -3664,8 +3664,8 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
            added in and published (SHARED: while it is published, when the local state's
            registers are free). */
         const int lo = nw, hi = MT - 1 - nw;
-        const int first = SHARED ? (warp < 4 ? hi : lo) : warp, second = MT - 1 - warp;
-        uint32_t cf0[NN / 16][4], cf1[NN / 16][4];
+        const int first = SHARED ? (warp < 4 ? hi : lo) : warp;
+        uint32_t cf0[NN / 16][4];
         if (!SHARED && first * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], first * 16, q, lane, cf0);
 
         /* S_in is added in and stored as Y_off's operand (in the memory of w x, which every warp
@@ -3751,6 +3751,8 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
         if (tid == 0) ssm__cu_st_release(a.flags + kk * a.H + h, 1u);
 
         if (!SHARED) {   /* the second row tile's C loads during the first */
+            const int second = MT - 1 - warp;
+            uint32_t cf1[NN / 16][4];
             if (second * 16 < q) ssm__cu_ssdt_cfrag<TT, NN>(cg, a.Cm.s[1], second * 16, q, lane, cf1);
             if (first * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE, false>(a, it, h, q, first, cf0, s, s_un, lane);
             if (second * 16 < q) ssm__cu_ssdt_rows<TT, NN, PRECISE, false>(a, it, h, q, second, cf1, s, s_un, lane);

@@ -994,6 +994,18 @@ static void prop_graph(props_rng *r) {
     dt_free(x); dt_free(dtt); dt_free(A); dt_free(Bm); dt_free(Cm); dt_free(out);
 }
 
+/* selective_scan with N states, which the caller expects to be refused as unsupported; d is
+   1 MB of device memory (the call must fail before it reads anything). */
+static void expect_scan_unsupported(void *d, int64_t N, const char *tag) {
+    ssm_selective_scan_params s;
+    memset(&s, 0, sizeof s);
+    s.B = 1; s.D = 1; s.L = 4; s.N = N;
+    s.u.data = d; s.delta.data = d; s.A.data = d; s.Bm.data = d; s.Cm.data = d; s.out.data = (char *)d + 65536;
+    const ssm_status st = ssm_cuda_selective_scan(&s, g_stream, NULL, 0);
+    props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=%lld%s -> %s " BACKEND,
+                 (long long)N, tag, ssm_status_string(st));
+}
+
 static void prop_errors(void) {
     ssm_status st = ssm_cuda_ssd(NULL, g_stream, NULL, 0);
     props_report(st == SSM_ERR_NULL ? PROPS_PASS : PROPS_FAIL, "errors: NULL params -> %s " BACKEND, ssm_status_string(st));
@@ -1008,13 +1020,7 @@ static void prop_errors(void) {
     st = ssm_cuda_ssd(&p, g_stream, NULL, 0);
     props_report(need > 0 && st == SSM_ERR_ARG ? PROPS_PASS : PROPS_FAIL,
                  "errors: ssd without its %zu-byte workspace -> %s " BACKEND, need, ssm_status_string(st));
-    ssm_selective_scan_params s;
-    memset(&s, 0, sizeof s);
-    s.B = 1; s.D = 1; s.L = 4; s.N = 600;
-    s.u.data = d; s.delta.data = d; s.A.data = d; s.Bm.data = d; s.Cm.data = d; s.out.data = (char *)d + 65536;
-    st = ssm_cuda_selective_scan(&s, g_stream, NULL, 0);
-    props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=600 -> %s " BACKEND,
-                 ssm_status_string(st));
+    expect_scan_unsupported(d, 600, "");
     CK(cudaStreamSynchronize(g_stream));
     CK(cudaFree(d));
 }
@@ -1042,14 +1048,7 @@ static void run_small_smem(props_rng *r) {
         if (gpus[i].scan_ok) {
             prop_scan(r, SSM_BF16, 1, 3, 40, 300, 1, 0, 0, 0);
         } else {
-            ssm_selective_scan_params sp;
-            memset(&sp, 0, sizeof sp);
-            sp.B = 1; sp.D = 1; sp.L = 4; sp.N = 300;
-            sp.u.data = d; sp.delta.data = d; sp.A.data = d; sp.Bm.data = d; sp.Cm.data = d;
-            sp.out.data = (char *)d + 65536;
-            const ssm_status st = ssm_cuda_selective_scan(&sp, g_stream, NULL, 0);
-            props_report(st == SSM_ERR_UNSUPPORTED ? PROPS_PASS : PROPS_FAIL, "errors: selective_scan N=300%s -> %s " BACKEND,
-                         g_tag, ssm_status_string(st));
+            expect_scan_unsupported(d, 300, gpus[i].tag);
         }
     }
     unsetenv("SSM_EMU_SMEM_OPTIN");
