@@ -62,7 +62,8 @@
    - Errors: argument errors as on the CPU; SSM_ERR_UNSUPPORTED for selective_scan with
      N > 512 (the states of a channel live in registers), and where a block may not have the
      shared memory a call needs (selective_scan with N > 256: 131 KB, more than sm_86 and sm_89
-     give; ssd: 66 KB); SSM_ERR_DEVICE when a CUDA call or a kernel launch fails
+     give; ssd: 66 KB), and for ssd with more than 2^31 (chunk, head) work items (x of over
+     2^44 elements); SSM_ERR_DEVICE when a CUDA call or a kernel launch fails
      (cudaGetLastError is read, and so cleared, after the launches and after a failed call).
    - Smaller GPUs: fast kernels that need more shared memory than a block may have on the
      device give way to ones that need less (ssd's tensor-core kernels need 110-115 KB; the
@@ -3670,7 +3671,8 @@ __global__ void __launch_bounds__(SHARED ? 256 : 128, 2) ssm__cu_ssd_tc_kernel(s
 
         /* S_in is added in and stored as Y_off's operand (in the memory of w x, which every warp
            is done with after the barrier): PRECISE, hi + lo scaled by a power of two from its
-           largest finite magnitude (block-wide, see ssm__cu_f16_shift), else 16-bit as is. All reads of S_in happened before anything is written: h_last may be h0 */
+           largest finite magnitude (block-wide, see ssm__cu_f16_shift), else 16-bit as is. All
+           reads of S_in happened before anything is written: h_last may be h0 */
         if (PRECISE) {
             float m = 0.0f;
 #pragma unroll
