@@ -2815,8 +2815,9 @@ static __device__ __forceinline__ ssm__cu_ssd_item ssm__cu_ssd_item_of(const ssm
 /* The work item of ticket t: chunk kk (as ssm__cu_ssd_item_of takes it) and head h. Fixed-length
    rows go band by band, a band being `band` rows (all their chunks, chunk-major, every head):
    a chunk's predecessor is then band x H tickets earlier, which the launch makes at least the
-   blocks in flight (so that it is done when asked for) and not many more, so that the state it
-   left in the ring is still in L2 (the whole ring, 2 B H P N floats, can be larger than L2). */
+   blocks in flight (so that it is done when asked for; not in a shorter last band, nor where
+   B x H is smaller) and not many more, so that the state it left in the ring is still in L2
+   (the whole ring, 2 B H P N floats, can be larger than L2). */
 static __device__ __forceinline__ void ssm__cu_ssd_ticket(const ssm__cu_ssd_args &a, int64_t t, int64_t *kk, int64_t *h) {
     if (a.varlen) {
         *kk = t / a.H;
