@@ -14,7 +14,8 @@
 #   sh bench/device_gpu.sh all        test, then bench
 #   sh bench/device_gpu.sh profile    build if needed, then Nsight Compute (full set, clocks left
 #                                     alone) on the main kernel of each GPU canonical shape:
-#                                     details and per-instruction SASS pages in $OUT/profile.tar.gz
+#                                     details, per-instruction SASS pages and their summaries
+#                                     (bench/report.py stalls) in $OUT/profile.tar.gz
 #   BASE_REF=REV [BASE_DEFS=-DNAME=V] sh bench/device_gpu.sh base
 #                                     (where git is: on this machine) bench_cuda with the
 #                                     ssm_cuda.cuh of commit REV (built with the config macros
@@ -174,6 +175,8 @@ profile_leg() {
         [ -f "$P/$shape.ncu-rep" ] || continue
         ncu --import "$P/$shape.ncu-rep" --page details > "$P/$shape.details.txt" 2>&1
         ncu --import "$P/$shape.ncu-rep" --page source --print-source sass --csv > "$P/$shape.sass.csv" 2>&1
+        command -v python3 >/dev/null &&   # stall reasons, opcodes and the hottest instructions
+            python3 bench/report.py stalls "$P/$shape.sass.csv" > "$P/$shape.stalls.txt" 2>&1
         grep -E 'Duration|Registers Per|Achieved Occupancy|Issue Slots Busy|Executed Ipc A|Memory Throughput|DRAM Throughput' \
             "$P/$shape.details.txt" | head -n 12 | tee -a "$OUT/summary.txt"
     done

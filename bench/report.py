@@ -3,6 +3,7 @@
 
     python3 bench/report.py validate RUN.json [--allow-failed-checks]
     python3 bench/report.py render RUN.json [--out DIR]     (default DIR: results/<machine slug>)
+    python3 bench/report.py stalls PAGE.sass.csv ...          (Nsight Compute source pages)
 
 render writes DIR/README.md and a copy of the raw JSON (DIR/bench.json). For a CPU run
 (ssm_bench): experiment details, issue 5's targets judged from the run, the measured ceilings,
@@ -13,8 +14,15 @@ error ratio, the roofline (each result against its own FLOP ceiling) and one res
 A hand-written DIR/NOTES.md (profiles, causes) is included verbatim under "Notes". The charts
 are plain SVG written here by hand; Python standard library only, so the page can be redrawn
 anywhere from the JSON.
+
+stalls summarises the per-instruction SASS page of an Nsight Compute profile (`ncu --import R
+--page source --print-source sass --csv`, as bench/device_gpu.sh profile writes it): warp
+instructions executed, the share of each stall reason in the warp-state samples, the opcodes
+that take the most samples and instructions, and the instructions with the most samples.
 """
 import argparse
+import collections
+import csv
 import json
 import math
 import os
@@ -1315,6 +1323,58 @@ def render_gpu(run, out_dir):
     return sorted(charts)
 
 
+# ------------------------------------------------------------------ profile summaries
+
+def _opcode(sass):
+    """The opcode of one SASS line, without its predicate and modifiers: "HMMA" for
+    "@P0 HMMA.16816.F32.BF16 R4, ..."."""
+    words = [w for w in sass.split() if not w.startswith("@")]
+    return words[0].split(".")[0] if words else "?"
+
+
+def stall_summary(path, top=15):
+    """A text summary of one Nsight Compute SASS source page (CSV); see the module doc."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    head = next((i for i, r in enumerate(rows) if "Address" in r and "Source" in r), None)
+    if head is None:
+        return "%s: no SASS source table\n" % path
+    h = rows[head]
+    data = [r for r in rows[head + 1:] if len(r) == len(h)]
+    col = {name: i for i, name in enumerate(h)}
+    reasons = [c for c in h if c.startswith("stall_") and "Not Issued" not in c]
+
+    def num(r, name):
+        try:
+            return float(r[col[name]] or 0)
+        except ValueError:
+            return 0.0
+
+    samples_of = lambda r: num(r, "Warp Stall Sampling (All Samples)")
+    instr_of = lambda r: num(r, "Instructions Executed")
+    total_s = sum(samples_of(r) for r in data) or 1.0
+    total_i = sum(instr_of(r) for r in data) or 1.0
+    by_reason = collections.Counter({c[6:]: sum(num(r, c) for r in data) for c in reasons})
+    reason_total = sum(by_reason.values()) or 1.0
+    op_s, op_i = collections.Counter(), collections.Counter()
+    for r in data:
+        op_s[_opcode(r[col["Source"]])] += samples_of(r)
+        op_i[_opcode(r[col["Source"]])] += instr_of(r)
+    kernel = next((r[1] for r in rows[:head] if len(r) > 1 and r[0] == "Kernel Name"), "?")
+    out = ["%s" % path, "kernel: %s" % kernel.replace("\n", " "),
+           "warp instructions executed: %.0f; warp-state samples: %.0f" % (total_i, total_s),
+           "", "stall reasons (share of all samples):"]
+    out += ["  %-18s %5.1f%%" % (k, 100 * v / reason_total) for k, v in by_reason.most_common() if v > 0]
+    out += ["", "opcodes: share of samples, share of instructions executed:"]
+    out += ["  %-10s %5.1f%% %5.1f%%" % (o, 100 * v / total_s, 100 * op_i[o] / total_i) for o, v in op_s.most_common(20)]
+    out += ["", "the %d instructions with the most samples (share; its two largest reasons):" % top]
+    for r in sorted(data, key=samples_of, reverse=True)[:top]:
+        why = sorted(((num(r, c), c[6:]) for c in reasons), reverse=True)[:2]
+        out.append("  %5.2f%%  %-58s %s" % (100 * samples_of(r) / total_s, r[col["Source"]].strip()[:58],
+                                             ", ".join("%s %.0f%%" % (n, 100 * v / (samples_of(r) or 1)) for v, n in why if v)))
+    return "\n".join(out) + "\n"
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1325,7 +1385,13 @@ def main(argv):
     r = sub.add_parser("render", help="write README.md and SVG charts for a run")
     r.add_argument("json")
     r.add_argument("--out", help="output folder (default: results/<machine slug>)")
+    st = sub.add_parser("stalls", help="summarise Nsight Compute SASS source pages (CSV)")
+    st.add_argument("csv", nargs="+")
     args = ap.parse_args(argv)
+    if args.cmd == "stalls":
+        for path in args.csv:
+            print(stall_summary(path))
+        return 0
     with open(args.json) as f:
         run = json.load(f)
     if args.cmd == "validate":
