@@ -442,11 +442,11 @@ SSM_CUDA_API const char *ssm_cuda_config(void) {
 
 /* ================================================================ conv1d (SPEC §4)
 
-   Bandwidth-bound: one pass over x and out. A thread makes SSM__CONV_GROUPS x 8 consecutive
-   outputs of one row; when the row is unit-stride and aligned and no tap falls before it, from
-   one 16-byte load per 8 outputs plus one for the 8 inputs before them, all issued first.
-   Otherwise group by group, each from 16 inputs (its 8 and the 8 before); taps before a
-   sequence start read the W-1 state values. W is a template argument so
+   Bandwidth-bound: one pass over x and out. A thread makes a few groups of 8 consecutive
+   outputs of one row (ssm__cu_conv_ng); when the row is unit-stride and aligned and no tap falls
+   before it, from one 16-byte load per 8 outputs (two for f32) plus those of the 8 inputs before
+   them, all issued first. Otherwise group by group, each from 16 inputs (its 8 and the 8
+   before); taps before a sequence start read the W-1 state values. W is a template argument so
    the tap window stays in registers. state_last is a second, tiny kernel that runs after the
    outputs, because it may overwrite state0 in place. */
 
@@ -472,10 +472,19 @@ static __device__ __forceinline__ void ssm__cu_conv_taps(const float *wk, float 
     }
 }
 
-/* Tokens per thread: SSM__CONV_GROUPS groups of 8. Several 16-byte loads per thread are in flight
-   at once, and in the fast path a group's previous 8 inputs are the group before it, already in
-   registers (one 8-token group per thread had every input read twice and one load in flight). */
+/* Tokens per thread: SSM__CONV_GROUPS groups of 8 (16-bit x), SSM__CONV_GROUPS_F32 for f32 x.
+   Several 16-byte loads per thread are in flight at once, and in the fast path a group's previous
+   8 inputs are the group before it, already in registers (one 8-token group per thread had every
+   input read twice and one load in flight). */
+#ifndef SSM__CONV_GROUPS
 #define SSM__CONV_GROUPS 4
+#endif
+#ifndef SSM__CONV_GROUPS_F32
+#define SSM__CONV_GROUPS_F32 2
+#endif
+template <typename T> struct ssm__cu_conv_ng {
+    static constexpr int value = sizeof(T) == 4 ? SSM__CONV_GROUPS_F32 : SSM__CONV_GROUPS;
+};
 
 /* Outputs tb .. tb + 7 of a row (those before L): one 16-byte store when the row allows. */
 template <typename T>
@@ -491,8 +500,8 @@ static __device__ __forceinline__ void ssm__cu_conv_store(const ssm__cu_conv_arg
 
 template <typename T, int W>
 __global__ void __launch_bounds__(256) ssm__cu_conv_out_kernel(ssm__cu_conv_args a) {
-    /* block: blockDim.y rows (b, d) x blockDim.x threads of SSM__CONV_GROUPS x 8 tokens each */
-    constexpr int NG = SSM__CONV_GROUPS;
+    /* block: blockDim.y rows (b, d) x blockDim.x threads of NG x 8 tokens each */
+    constexpr int NG = ssm__cu_conv_ng<T>::value;
     const int64_t rows = a.B * a.D, per_block = (int64_t)blockDim.x * 8 * NG, nyb = (a.L + per_block - 1) / per_block;
     const bool plain = a.vec && !a.varlen && !a.idx.p;   /* unit-stride rows, no sequence bookkeeping */
     for (int64_t row = (int64_t)blockIdx.x * blockDim.y + threadIdx.y; row < rows; row += (int64_t)gridDim.x * blockDim.y) {
@@ -615,11 +624,12 @@ template <typename T, int W>
 static ssm_status ssm__cu_conv_launch(const ssm__cu_conv_args &a, int64_t W_, int sms, cudaStream_t stream) {
     (void)W_;
     if (a.B * a.D * a.L > 0) {
-        /* threads along time: enough for the row (8 x SSM__CONV_GROUPS tokens each), the rest of the 256 on rows */
+        /* threads along time: enough for the row (8 x NG tokens each), the rest of the 256 on rows */
+        constexpr int NG = ssm__cu_conv_ng<T>::value;
         int tx = 1;
-        while (tx < 256 && (int64_t)tx * 8 * SSM__CONV_GROUPS < a.L) tx *= 2;
+        while (tx < 256 && (int64_t)tx * 8 * NG < a.L) tx *= 2;
         const dim3 block((unsigned)tx, (unsigned)(256 / tx));
-        const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8 * SSM__CONV_GROUPS);
+        const int64_t rows = a.B * a.D, nyb = ssm__cu_cdiv(a.L, (int64_t)tx * 8 * NG);
         const int64_t gx = ssm__cu_cdiv(rows, 256 / tx);
         const dim3 grid((unsigned)(gx < 2147483647 ? gx : 2147483647), (unsigned)(nyb < 65535 ? nyb : 65535));
         SSM__CU_LAUNCH(grid, block, 0, stream, ssm__cu_conv_out_kernel<T, W>)(a);
