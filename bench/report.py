@@ -1366,12 +1366,14 @@ def stall_summary(path, top=15):
            "", "stall reasons (share of all samples):"]
     out += ["  %-18s %5.1f%%" % (k, 100 * v / reason_total) for k, v in by_reason.most_common() if v > 0]
     out += ["", "opcodes: share of samples, share of instructions executed:"]
-    out += ["  %-10s %5.1f%% %5.1f%%" % (o, 100 * v / total_s, 100 * op_i[o] / total_i) for o, v in op_s.most_common(20)]
+    out += ["  %-10s %5.1f%% %5.1f%%" % (o, 100 * v / total_s, 100 * op_i[o] / total_i)
+            for o, v in op_s.most_common(20)]
     out += ["", "the %d instructions with the most samples (share; its two largest reasons):" % top]
     for r in sorted(data, key=samples_of, reverse=True)[:top]:
+        s = samples_of(r)
         why = sorted(((num(r, c), c[6:]) for c in reasons), reverse=True)[:2]
-        out.append("  %5.2f%%  %-58s %s" % (100 * samples_of(r) / total_s, r[col["Source"]].strip()[:58],
-                                             ", ".join("%s %.0f%%" % (n, 100 * v / (samples_of(r) or 1)) for v, n in why if v)))
+        why = ", ".join("%s %.0f%%" % (name, 100 * v / (s or 1)) for v, name in why if v)
+        out.append("  %5.2f%%  %-58s %s" % (100 * s / total_s, r[col["Source"]].strip()[:58], why))
     return "\n".join(out) + "\n"
 
 

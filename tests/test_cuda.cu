@@ -822,7 +822,8 @@ static void prop_hsa_select(props_rng *r, ssm_dtype dt, int64_t B, int64_t Lq, i
 
 /* For every (b, t, h): up to K distinct eligible chunks (complete before position t + offset),
    most recent first, padded with -1; with `corrupt`, some entries are out of range (the GPU
-   treats them as empty; the reference gets -1 there). */
+   treats them as empty; the reference gets -1 there), and in about a quarter of the rows one
+   valid slot before the last is emptied (-1 or out of range): empty slots need not be last. */
 static void random_idx(props_rng *r, dten *idx, dten *idx_ref, int64_t B, int64_t Lq, int64_t HK, int64_t K, int64_t C,
                        int64_t S, int64_t offset, int corrupt) {
     int *pick = (int *)malloc(sizeof(int) * (size_t)(C + 1));
@@ -846,6 +847,11 @@ static void random_idx(props_rng *r, dten *idx, dten *idx_ref, int64_t B, int64_
                         tensor_set(idx_ref->t, base + slot, (double)c);
                         slot++;
                     }
+                if (corrupt && slot >= 2 && rng_int(r, 0, 3) == 0) {   /* a hole */
+                    const int64_t i = rng_int(r, 0, slot - 2);
+                    tensor_set(idx->t, base + i, rng_coin(r) ? -1.0 : (double)(C + rng_int(r, 0, 5)));
+                    tensor_set(idx_ref->t, base + i, -1.0);
+                }
                 for (; slot < K; slot++) {
                     int64_t v = -1;
                     if (corrupt && rng_int(r, 0, 3) == 0) v = rng_coin(r) ? C + rng_int(r, 0, 5) : -2 - rng_int(r, 0, 5);
